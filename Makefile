@@ -1,0 +1,29 @@
+# `make run`: set up .venv and run the main job on seeds/.  `make test`: set up and run every
+# test plus ruff and mypy.  Only Python 3.11+ with pip (and make) are needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup run test bench clean
+
+$(BIN)/annotate-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/annotate-installed
+
+run: setup
+	$(BIN)/annotate corpus seeds
+
+test: setup
+	$(BIN)/ruff check annotate tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

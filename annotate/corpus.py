@@ -1,0 +1,305 @@
+"""Finding and reading documents and their metadata.
+
+A corpus is a directory (by default `seeds/` in the current directory) or a list of files.
+Metadata comes from the sidecar `corpus.toml` beside the files, else from the format itself
+(HTML title/meta, TEI header), else the file name.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotate.errors import CorpusError, InputError, MetadataError
+from annotate.model import Document, Metadata, date_precision
+
+DEFAULT_CORPUS = Path("seeds")
+SIDECAR = "corpus.toml"
+FORMATS = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".xml": "tei",
+    ".tei": "tei",
+}
+META_KEYS = frozenset(
+    "file id title date speakers author body genre source language note".split()
+)
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Documents in date order (undated last), and what `--skip-bad` left out."""
+
+    documents: tuple[Document, ...]
+    skipped: tuple[str, ...] = ()
+    name: str | None = None
+
+    def get(self, key: str) -> Document:
+        """A document by id, file name or file stem; a clear error otherwise."""
+        for d in self.documents:
+            if key in (d.id, d.path.name, d.path.stem):
+                return d
+        known = ", ".join(d.id for d in self.documents) or "none"
+        raise CorpusError(f"unknown document {key!r} (known: {known})")
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.documents)
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+
+def decode(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
+    """Text of a file: UTF-8 with or without BOM; UTF-16 with BOM decoded with a warning;
+    empty, binary and undecodable files refused. Line ends are kept as they are."""
+    if not data.strip():
+        raise InputError(f"{name}: file is empty")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), (f"{name}: decoded as UTF-16 (byte-order mark)",)
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: has a UTF-16 byte-order mark but is not UTF-16") from None
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{name}: looks like a binary file (contains NUL bytes), not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"{name}: not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
+            "convert it to UTF-8 first"
+        ) from None
+    if not text.strip():
+        raise InputError(f"{name}: file is empty")
+    return text, ()
+
+
+def format_of(path: Path) -> str:
+    return FORMATS.get(path.suffix.lower(), "text")
+
+
+def read_document(path: Path, meta: Metadata | None = None) -> Document:
+    """Read one file; `meta` (from `corpus.toml`) wins over what the format carries."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory, not a file") from None
+    except OSError as e:
+        raise InputError(f"{name}: cannot read ({e.strerror})") from None
+    fmt = format_of(path)
+    format_meta: dict[str, object] = {}
+    warnings: tuple[str, ...] = ()
+    if fmt in ("html", "tei"):
+        from annotate.markup import read_markup
+
+        if not data.strip():
+            raise InputError(f"{name}: file is empty")
+        extracted = read_markup(path, data, fmt)
+        text = extracted.text
+        format_meta = extracted.meta
+        if not text.strip():
+            raise InputError(f"{name}: no text found in the {fmt.upper()} file")
+    else:
+        text, warnings = decode(data, name)
+    if meta is None:
+        meta = _meta_from_format(path, format_meta, name)
+    return Document(path=path, text=text, meta=meta, format=fmt, warnings=warnings)
+
+
+def _meta_from_format(path: Path, found: dict[str, object], name: str) -> Metadata:
+    date = found.get("date")
+    if isinstance(date, str):
+        try:
+            date_precision(date)
+        except ValueError:
+            date = None  # a malformed date in someone else's markup is unknown, not fatal
+    return Metadata(
+        id=path.stem,
+        title=_str_or_none(found.get("title")),
+        date=date if isinstance(date, str) else None,
+        author=_str_or_none(found.get("author")),
+        body=_str_or_none(found.get("body")),
+        origin="html" if path.suffix.lower() in (".html", ".htm", ".xhtml") and found else
+        ("tei" if found else "file name"),
+    )
+
+
+def _str_or_none(v: object) -> str | None:
+    return v if isinstance(v, str) and v.strip() else None
+
+
+def _line_of(raw: str, table_index: int, key: str | None) -> int:
+    """1-based line of `key` inside the `table_index`-th `[[document]]` table (or its header)."""
+    seen = -1
+    header_line = 1
+    for no, line in enumerate(raw.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("[[") and stripped.replace(" ", "").startswith("[[document]]"):
+            seen += 1
+            if seen == table_index:
+                header_line = no
+                if key is None:
+                    return no
+            elif seen > table_index:
+                break
+        elif seen == table_index and key is not None:
+            if re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", line):
+                return no
+    return header_line
+
+
+def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
+    """Parse `corpus.toml`: the corpus name and metadata keyed by file name."""
+    name = str(path)
+    try:
+        raw = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise MetadataError(f"{name}: not valid UTF-8") from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as e:
+        raise MetadataError(f"{name}: {e}") from None
+    unknown_top = set(data) - {"corpus", "document"}
+    if unknown_top:
+        key = sorted(unknown_top)[0]
+        line = next(
+            (i for i, ln in enumerate(raw.splitlines(), 1) if re.match(
+                rf"\s*\[?\[?\s*{re.escape(key)}\b", ln)), 1
+        )
+        raise MetadataError(
+            f"{name}, line {line}: unknown table or key {key!r} (expected [corpus] and "
+            "[[document]])"
+        )
+    corpus_name = data.get("corpus", {}).get("name")
+    docs = data.get("document", [])
+    if not isinstance(docs, list):
+        raise MetadataError(f"{name}: 'document' must be an array of tables ([[document]])")
+    result: dict[str, Metadata] = {}
+    ids: dict[str, int] = {}
+    for i, entry in enumerate(docs):
+        def fail(msg: str, key: str | None = None, i: int = i) -> MetadataError:
+            return MetadataError(f"{name}, line {_line_of(raw, i, key)}: {msg}")
+
+        for key in entry:
+            if key not in META_KEYS:
+                raise fail(
+                    f"unknown key {key!r} (known: {', '.join(sorted(META_KEYS))})", key
+                )
+        for key, value in entry.items():
+            if key == "speakers":
+                if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                    raise fail("'speakers' must be a list of strings", key)
+            elif not isinstance(value, str):
+                raise fail(f"{key!r} must be a string", key)
+        if "file" not in entry:
+            raise fail("a [[document]] needs 'file', the name of the file it describes")
+        file = entry["file"]
+        doc_id = entry.get("id", Path(file).stem)
+        if not _ID_RE.match(doc_id):
+            raise fail(f"bad id {doc_id!r}: use letters, digits, '-' and '_'", "id")
+        if doc_id in ids:
+            raise fail(f"duplicate id {doc_id!r} (also used on line {ids[doc_id]})", "id")
+        ids[doc_id] = _line_of(raw, i, "id")
+        if file in result:
+            raise fail(f"file {file!r} is described twice", "file")
+        date = entry.get("date")
+        if date is not None:
+            try:
+                date_precision(date)
+            except ValueError as e:
+                raise fail(str(e), "date") from None
+        result[file] = Metadata(
+            id=doc_id,
+            title=entry.get("title"),
+            date=date,
+            speakers=tuple(entry.get("speakers", ())),
+            author=entry.get("author"),
+            body=entry.get("body"),
+            genre=entry.get("genre"),
+            source=entry.get("source"),
+            language=entry.get("language"),
+            note=entry.get("note"),
+            origin=SIDECAR,
+        )
+    return corpus_name, result
+
+
+def _files_in(directory: Path) -> list[Path]:
+    return sorted(
+        p for p in directory.iterdir()
+        if p.is_file() and p.suffix.lower() in FORMATS and not p.name.startswith(".")
+    )
+
+
+def load_corpus(
+    paths: Sequence[Path] | None = None, *, skip_bad: bool = False
+) -> Corpus:
+    """Read a corpus from a directory, several files, or by default `./seeds/`.
+
+    With `skip_bad`, files that cannot be read are left out and listed in `Corpus.skipped`
+    instead of stopping the whole read.
+    """
+    if not paths:
+        if not DEFAULT_CORPUS.is_dir():
+            raise InputError(
+                "no corpus given and no seeds/ folder here: pass a directory or files"
+            )
+        paths = [DEFAULT_CORPUS]
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = _files_in(p)
+            if not found:
+                raise InputError(f"{p}: no .txt, .md, .html or .xml files in this directory")
+            files.extend(found)
+        elif p.exists():
+            files.append(p)
+        else:
+            raise InputError(f"{p}: no such file or directory")
+    sidecars: dict[Path, tuple[str | None, dict[str, Metadata]]] = {}
+    for parent in dict.fromkeys(f.parent for f in files):
+        toml_path = parent / SIDECAR
+        if toml_path.is_file():
+            sidecars[parent] = read_sidecar(toml_path)
+    return _read_all(files, sidecars, skip_bad)
+
+
+def _read_all(
+    files: Iterable[Path],
+    sidecars: dict[Path, tuple[str | None, dict[str, Metadata]]],
+    skip_bad: bool,
+) -> Corpus:
+    docs: list[Document] = []
+    skipped: list[str] = []
+    seen: dict[str, Path] = {}
+    for f in dict.fromkeys(files):
+        meta = sidecars.get(f.parent, (None, {}))[1].get(f.name)
+        try:
+            doc = read_document(f, meta)
+            if doc.id in seen:
+                raise CorpusError(
+                    f"{f}: duplicate document id {doc.id!r} (also {seen[doc.id]}); "
+                    "give one of them another id in corpus.toml"
+                )
+        except (InputError, CorpusError) as e:
+            if not skip_bad:
+                raise
+            skipped.append(str(e))
+            continue
+        seen[doc.id] = f
+        docs.append(doc)
+    names = [n for n, _ in sidecars.values() if n]
+    docs.sort(key=lambda d: d.meta.sort_key)
+    return Corpus(tuple(docs), tuple(skipped), names[0] if len(names) == 1 else None)

@@ -1,0 +1,74 @@
+"""The only home of diff-match-patch: character diffs of aligned passages and fuzzy
+re-anchoring of quotes in changed text."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from diff_match_patch import diff_match_patch
+
+EQUAL, DELETE, INSERT = 0, -1, 1
+
+
+@lru_cache(maxsize=1)
+def _dmp() -> diff_match_patch:
+    dmp = diff_match_patch()
+    # No time limit: a diff must be exact and the same on every run.
+    dmp.Diff_Timeout = 0
+    return dmp
+
+
+def char_diff(a: str, b: str) -> list[tuple[int, str]]:
+    """Character diff of `a` into `b` as (op, text) pairs, op in EQUAL/DELETE/INSERT,
+    cleaned up so the changes read as words rather than scattered letters."""
+    dmp = _dmp()
+    diffs = dmp.diff_main(a, b, False)
+    dmp.diff_cleanupSemantic(diffs)
+    return [(int(op), str(t)) for op, t in diffs]
+
+
+def similarity(a: str, b: str) -> float:
+    """1 - Levenshtein distance / length of the longer text, on characters."""
+    if not a and not b:
+        return 1.0
+    dmp = _dmp()
+    diffs = dmp.diff_main(a, b, False)
+    return 1.0 - dmp.diff_levenshtein(diffs) / max(len(a), len(b))
+
+
+def fuzzy_find(text: str, quote: str, near: int, threshold: float = 0.35) -> int | None:
+    """Start offset of the best match of `quote` in `text` close to `near`, or None.
+
+    An exact occurrence wins (the one nearest `near`); otherwise diff-match-patch's Bitap
+    match finds an approximate one. Bitap handles at most 32 characters, so a longer quote is
+    located by its head and confirmed by the similarity of the whole.
+    """
+    if not quote:
+        return None
+    exact = _nearest_exact(text, quote, near)
+    if exact is not None:
+        return exact
+    dmp = _dmp()
+    dmp.Match_Threshold = threshold
+    dmp.Match_Distance = max(1000, len(text))
+    head = quote[: dmp.Match_MaxBits]
+    loc = dmp.match_main(text, head, max(0, min(near, len(text))))
+    if loc == -1:
+        tail = quote[-dmp.Match_MaxBits :]
+        loc_tail = dmp.match_main(text, tail, max(0, min(near + len(quote) - len(tail),
+                                                         len(text))))
+        if loc_tail == -1:
+            return None
+        loc = max(0, loc_tail - (len(quote) - len(tail)))
+    candidate = text[loc : loc + len(quote)]
+    return loc if similarity(candidate, quote) >= 1.0 - threshold else None
+
+
+def _nearest_exact(text: str, quote: str, near: int) -> int | None:
+    best: int | None = None
+    i = text.find(quote)
+    while i != -1:
+        if best is None or abs(i - near) < abs(best - near):
+            best = i
+        i = text.find(quote, i + 1)
+    return best

@@ -1,0 +1,176 @@
+"""The only home of lxml: safe XML parsing and the main text of HTML and TEI files.
+
+Untrusted XML never resolves external entities, never loads a DTD and never touches the
+network; libxml2's own limits on depth and entity expansion stay on (`huge_tree=False`).
+Other modules that need lxml (the TEI export) take `etree` and `parse_xml` from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree, html
+
+from annotate.errors import InputError
+
+__all__ = ["etree", "parse_xml", "Extracted", "html_text", "tei_text", "TEI_NS"]
+
+TEI_NS = "http://www.tei-c.org/ns/1.0"
+MAX_XML_BYTES = 200 * 1024 * 1024
+
+
+def _safe_parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
+
+
+def parse_xml(data: bytes, name: str) -> etree._Element:
+    """Parse untrusted XML; errors become `InputError` naming file:line:column."""
+    if len(data) > MAX_XML_BYTES:
+        raise InputError(f"{name}: XML file larger than {MAX_XML_BYTES // 2**20} MB refused")
+    if b"<!ENTITY" in data:
+        # Entity declarations are how "billion laughs" and external-entity attacks start;
+        # no file this tool reads needs them.
+        raise InputError(f"{name}: XML entity declarations are not accepted (unsafe input)")
+    try:
+        return etree.fromstring(data, _safe_parser())
+    except etree.XMLSyntaxError as e:
+        line, col = e.position if e.position else (0, 0)
+        msg = str(e.msg).split(" (line")[0] if e.msg else "malformed XML"
+        raise InputError(f"{name}:{line}:{col}: malformed XML: {msg}") from None
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """Main text of a marked-up file, plus whatever metadata the markup itself carries."""
+
+    text: str
+    meta: dict[str, object] = field(default_factory=dict)
+
+
+# Block-level elements start a new paragraph (a blank line) in the extracted text.
+_HTML_BLOCKS = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li blockquote pre section article tr dd dt figcaption br".split()
+)
+_HTML_SKIP = frozenset(
+    "script style nav header footer aside noscript form button svg template iframe".split()
+)
+
+
+def _collect(el: etree._Element, blocks: frozenset[str], skip: frozenset[str], out: list[str],
+             local: bool = False) -> None:
+    tag = etree.QName(el).localname if local and isinstance(el.tag, str) else el.tag
+    if not isinstance(tag, str) or tag in skip:
+        if el.tail:
+            out.append(el.tail)
+        return
+    if tag in blocks:
+        out.append("\n\n")
+    if el.text:
+        out.append(el.text)
+    for child in el:
+        _collect(child, blocks, skip, out, local)
+    if tag in blocks:
+        out.append("\n\n")
+    if el.tail:
+        out.append(el.tail)
+
+
+def _tidy(parts: list[str]) -> str:
+    """Collapse runs of spaces inside lines and of blank lines between blocks."""
+    paras = []
+    for block in "".join(parts).split("\n\n"):
+        line = " ".join(block.split())
+        if line:
+            paras.append(line)
+    return "\n\n".join(paras) + "\n" if paras else ""
+
+
+def html_text(data: bytes, name: str) -> Extracted:
+    """Main text of an HTML page: `main`/`article` if present, else `body`, without scripts,
+    styles, navigation, headers and footers; one paragraph per block element."""
+    try:
+        doc = html.document_fromstring(data)
+    except (etree.ParserError, ValueError) as e:
+        raise InputError(f"{name}: cannot parse HTML: {e}") from None
+    meta: dict[str, object] = {}
+    title = doc.findtext(".//title")
+    if title and title.strip():
+        meta["title"] = " ".join(title.split())
+    for m in doc.iter("meta"):
+        key = (m.get("name") or m.get("property") or "").lower()
+        value = (m.get("content") or "").strip()
+        if not value:
+            continue
+        if key in ("author", "dc.creator"):
+            meta.setdefault("author", value)
+        elif key in ("date", "dc.date", "article:published_time", "dcterms.created"):
+            meta.setdefault("date", value[:10])
+        elif key in ("og:title", "dc.title"):
+            meta.setdefault("title", value)
+        elif key in ("og:site_name", "dc.publisher"):
+            meta.setdefault("body", value)
+    root = doc.find(".//main")
+    if root is None:
+        root = doc.find(".//article")
+    if root is None:
+        root = doc.find(".//body")
+    if root is None:
+        root = doc
+    parts: list[str] = []
+    _collect(root, _HTML_BLOCKS, _HTML_SKIP, parts)
+    return Extracted(_tidy(parts), meta)
+
+
+_TEI_BLOCKS = frozenset("p head ab l lg item sp speaker note div quote list table row".split())
+_TEI_SKIP = frozenset(["teiHeader", "standOff", "facsimile"])
+
+
+def is_tei(root: etree._Element) -> bool:
+    return isinstance(root.tag, str) and etree.QName(root).namespace == TEI_NS
+
+
+def tei_text(data: bytes, name: str) -> Extracted:
+    """Text of a TEI P5 document's `<text>`, a paragraph per block element, and the header's
+    title, date, author and publisher."""
+    root = parse_xml(data, name)
+    if not is_tei(root):
+        raise InputError(f"{name}: not a TEI P5 document (root is not in the TEI namespace)")
+    ns = {"t": TEI_NS}
+    text_el = root.find(".//t:text", ns)
+    if text_el is None:
+        raise InputError(f"{name}: TEI document has no <text> element")
+    meta: dict[str, object] = {}
+    title = root.findtext(".//t:teiHeader/t:fileDesc/t:titleStmt/t:title", namespaces=ns)
+    if title and title.strip():
+        meta["title"] = " ".join(title.split())
+    author = root.findtext(".//t:teiHeader/t:fileDesc/t:titleStmt/t:author", namespaces=ns)
+    if author and author.strip():
+        meta["author"] = " ".join(author.split())
+    publisher = root.findtext(".//t:teiHeader//t:publicationStmt/t:publisher", namespaces=ns)
+    if publisher and publisher.strip():
+        meta["body"] = " ".join(publisher.split())
+    date = root.find(".//t:teiHeader//t:sourceDesc//t:date", ns)
+    if date is None:
+        date = root.find(".//t:teiHeader//t:publicationStmt/t:date", ns)
+    if date is not None:
+        when = date.get("when")
+        if when:
+            meta["date"] = when
+        elif date.get("notBefore") and date.get("notAfter"):
+            meta["date"] = f"{date.get('notBefore')}/{date.get('notAfter')}"
+    parts: list[str] = []
+    _collect(text_el, _TEI_BLOCKS, _TEI_SKIP, parts, local=True)
+    return Extracted(_tidy(parts), meta)
+
+
+def read_markup(path: Path, data: bytes, fmt: str) -> Extracted:
+    name = str(path)
+    return html_text(data, name) if fmt == "html" else tei_text(data, name)

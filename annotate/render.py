@@ -1,0 +1,109 @@
+"""Rich renderables and JSON shapes for the corpus layer: pure, no I/O.
+
+Other areas keep their renderings beside their core (e.g. `themes_render.py`) and reuse the
+helpers here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from annotate.corpus import Corpus
+from annotate.model import Document
+from annotate.text import word_count
+
+
+def console(width: int | None = None) -> Console:
+    """The console commands print to; tests pass a width and read `export_text()`."""
+    return Console(width=width, highlight=False, soft_wrap=False)
+
+
+def document_summary(d: Document) -> dict[str, Any]:
+    """The per-document record shared by every `--json` output (`documents` list)."""
+    m = d.meta
+    return {
+        "id": d.id,
+        "path": str(d.path),
+        "format": d.format,
+        "title": m.title,
+        "date": m.date,
+        "date_precision": m.date_precision,
+        "speakers": list(m.speakers),
+        "author": m.author,
+        "body": m.body,
+        "genre": m.genre,
+        "source": m.source,
+        "words": word_count(d.text),
+        "sentences": len(d.sentences),
+        "paragraphs": len(d.paragraphs),
+        "characters": len(d.text),
+        "metadata_from": m.origin,
+    }
+
+
+def document_json(d: Document) -> dict[str, Any]:
+    return {
+        **document_summary(d),
+        "paragraphs": [
+            {
+                "id": p.id,
+                "start": p.start,
+                "end": p.end,
+                "sentences": [
+                    {"id": s.id, "start": s.start, "end": s.end, "text": s.text}
+                    for s in p.sentences
+                ],
+            }
+            for p in d.paragraphs
+        ],
+    }
+
+
+def date_label(d: Document) -> str:
+    date = d.meta.date
+    if date is None:
+        return "?"
+    return date.replace("/", "–") if d.meta.date_precision == "range" else date
+
+
+def corpus_table(c: Corpus) -> Table:
+    title = c.name or "Corpus"
+    table = Table(title=f"{title} ({len(c.documents)} documents)", title_justify="left")
+    table.add_column("id", no_wrap=True, style="bold")
+    table.add_column("date", no_wrap=True)
+    table.add_column("title", ratio=3, overflow="fold")
+    table.add_column("speakers", ratio=2, overflow="fold")
+    table.add_column("words", justify="right", no_wrap=True)
+    table.add_column("sentences", justify="right", no_wrap=True)
+    for d in c.documents:
+        table.add_row(
+            d.id,
+            date_label(d),
+            d.meta.title or "",
+            ", ".join(d.meta.speakers) or d.meta.author or "",
+            f"{word_count(d.text):,}",
+            str(len(d.sentences)),
+        )
+    return table
+
+
+def document_view(d: Document, width: int = 100) -> Group:
+    """The text with paragraph and sentence ids in a left gutter; hard wraps unfolded."""
+    header = Text()
+    header.append(d.meta.title or d.id, style="bold")
+    header.append(f"  [{d.id}, {date_label(d)}, {d.path}]", style="dim")
+    parts: list[Any] = [header, Text()]
+    gutter = max((len(s.id) for s in d.sentences), default=8) + 1
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=gutter, no_wrap=True, style="cyan")
+    grid.add_column(ratio=1)
+    for p in d.paragraphs:
+        for s in p.sentences:
+            grid.add_row(s.id, " ".join(s.text.split()))
+        grid.add_row("", "")
+    parts.append(grid)
+    return Group(*parts)

@@ -1,0 +1,199 @@
+"""Paragraphs, sentences and tokens with exact offsets into the original text.
+
+Nothing here changes the text: every unit is a slice `text[start:end]` of the string that was
+read, so offsets can be trusted by every later layer (themes, reuse, the store, TEI).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from annotate.model import Paragraph, Sentence, Token
+
+# Every line end str.splitlines() knows, CRLF first so it counts as one.
+LINE_END = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+# A block whose longest line is at most this long, with two or more lines, is taken to be
+# hard-wrapped (as seeds 002 and 003 are, at ~65 columns); longer lines are paragraphs.
+WRAP_WIDTH = 100
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+    }
+)
+
+# Words may carry inner apostrophes or hyphens ("UK's", "co-operation"); numbers keep their
+# separators, currency sign and percent sign ("£30", "24,000", "19%", "2.5").
+TOKEN = re.compile(
+    r"[£$€]?\d+(?:[.,]\d+)*%?"
+    r"|[^\W\d_](?:[^\W_]|['\u2019\-\u2010\u2011](?=[^\W_]))*",
+)
+
+# Lines that always start a paragraph of their own: Markdown headings, list items.
+_BLOCK_START = re.compile(r"[ \t]*(?:#{1,6}\s|[*\-+\u2022]\s|\d{1,3}[.)]\s)")
+_ENDS_SENTENCE = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*\s*$")
+
+# Abbreviations after which a full stop does not end a sentence (lower-cased, no dot).
+ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof rev hon st mt sr jr gen col lt capt sgt cllr rt
+    e.g i.e etc vs cf no nos vol pp op approx est dept govt inc ltd co corp
+    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
+_CANDIDATE = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s)")
+_NEXT_START = re.compile(r"\s+(?=[\"'\u201c\u2018(\[]*[^\W_a-z]|[\"'\u201c\u2018(\[]*\d)")
+_LIST_MARKER = re.compile(r"\d{1,3}[.)]|[ivxIVX]{1,4}[.)]|[a-zA-Z][.)]")
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w.]*)\.$")
+
+
+def normalise(word: str) -> str:
+    """Case-folded form with typographic quotes and dashes unified."""
+    return word.translate(_QUOTES).casefold()
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """English Snowball stem of a normalised word (cached: the same words recur a lot)."""
+    return _stemmer().stemWord(word)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> object:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+def tokens(text: str, start: int = 0, end: int | None = None) -> tuple[Token, ...]:
+    """Word and number tokens of `text[start:end]`, offsets into `text`."""
+    end = len(text) if end is None else end
+    return tuple(
+        Token(m.start(), m.end(), m.group(), normalise(m.group()))
+        for m in TOKEN.finditer(text, start, end)
+    )
+
+
+def lines(text: str) -> Iterator[tuple[int, int]]:
+    """[start, end) of every line, line terminators excluded; a final empty line is skipped."""
+    pos = 0
+    for m in LINE_END.finditer(text):
+        yield pos, m.start()
+        pos = m.end()
+    if pos < len(text):
+        yield pos, len(text)
+
+
+def _blocks(text: str) -> Iterator[list[tuple[int, int]]]:
+    """Runs of non-blank lines, each line trimmed of surrounding whitespace."""
+    block: list[tuple[int, int]] = []
+    for a, b in lines(text):
+        line = text[a:b]
+        stripped = line.strip()
+        if not stripped:
+            if block:
+                yield block
+            block = []
+            continue
+        lead = len(line) - len(line.lstrip())
+        trail = len(line) - len(line.rstrip())
+        block.append((a + lead, b - trail))
+    if block:
+        yield block
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each paragraph.
+
+    Blank lines always separate paragraphs. Inside a block, a hard-wrapped block (two or more
+    lines, none longer than WRAP_WIDTH) has its lines joined, except after a line ending a
+    sentence when the next line starts a new one; any other block is one paragraph per line,
+    so a heading without a full stop stays its own paragraph.
+    """
+    spans: list[tuple[int, int]] = []
+    for block in _blocks(text):
+        wrapped = len(block) > 1 and max(b - a for a, b in block) <= WRAP_WIDTH
+        start, end = block[0]
+        for a, b in block[1:]:
+            line = text[a:b]
+            prev = text[start:end]
+            breaks = (
+                not wrapped
+                or _BLOCK_START.match(line) is not None
+                or (_ENDS_SENTENCE.search(prev) is not None and not line[:1].islower())
+            )
+            if breaks:
+                spans.append((start, end))
+                start = a
+            end = b
+        spans.append((start, end))
+    return spans
+
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) of each sentence of the paragraph `text[start:end]`.
+
+    A sentence ends at . ! ? or … (with any closing quotes or brackets) followed by
+    whitespace and a capital, digit or opening quote, unless the full stop closes an
+    abbreviation ("Mr.", "e.g.") or a single initial ("J. Smith").
+    """
+    spans: list[tuple[int, int]] = []
+    s = start
+    for m in _CANDIDATE.finditer(text, start, end):
+        nxt = _NEXT_START.match(text, m.end(), end)
+        if nxt is None or nxt.end() >= end:
+            continue
+        if _is_abbreviation(text, s, m) or _LIST_MARKER.fullmatch(text, s, m.end()):
+            continue
+        spans.append((s, m.end()))
+        s = nxt.end()
+    if s < end:
+        spans.append((s, end))
+    return spans
+
+
+def _is_abbreviation(text: str, sentence_start: int, m: re.Match[str]) -> bool:
+    if text[m.start()] != "." or m.end() - m.start() != 1:
+        return False
+    before = _WORD_BEFORE.search(text, sentence_start, m.end())
+    if before is None:
+        return False
+    word = before.group(1).lower()
+    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def paragraphs(text: str, doc_id: str) -> tuple[Paragraph, ...]:
+    """Paragraphs with their sentences and stable ids `DOC.pN` and `DOC.pN.sM`."""
+    result = []
+    for pi, (a, b) in enumerate(paragraph_spans(text), 1):
+        pid = f"{doc_id}.p{pi}"
+        sents = tuple(
+            Sentence(f"{pid}.s{si}", sa, sb, text[sa:sb])
+            for si, (sa, sb) in enumerate(sentence_spans(text, a, b), 1)
+        )
+        result.append(Paragraph(pid, a, b, text[a:b], sents))
+    return tuple(result)
+
+
+def word_count(text: str) -> int:
+    """Number of word and number tokens (the figure `annotate corpus` shows)."""
+    return sum(1 for _ in TOKEN.finditer(text))
