@@ -29,7 +29,7 @@ app = typer.Typer(
 )
 
 # Areas whose commands live in annotate/commands/<area>.py, each with `register(app)`.
-COMMAND_MODULES = ("themes", "reuse", "annotations", "tei")
+COMMAND_MODULES = ("themes", "reuse", "annotations", "edit", "tei")
 
 T = TypeVar("T")
 

@@ -33,7 +33,8 @@ def similarity(a: str, b: str) -> float:
         return 1.0
     dmp = _dmp()
     diffs = dmp.diff_main(a, b, False)
-    return 1.0 - dmp.diff_levenshtein(diffs) / max(len(a), len(b))
+    distance: int = dmp.diff_levenshtein(diffs)
+    return 1.0 - distance / max(len(a), len(b))
 
 
 def fuzzy_find(text: str, quote: str, near: int, threshold: float = 0.35) -> int | None:

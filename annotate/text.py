@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 from annotate.model import Paragraph, Sentence, Token
 
@@ -52,6 +53,7 @@ TOKEN = re.compile(
 
 # Lines that always start a paragraph of their own: Markdown headings, list items.
 _BLOCK_START = re.compile(r"[ \t]*(?:#{1,6}\s|[*\-+\u2022]\s|\d{1,3}[.)]\s)")
+_HEADING = re.compile(r"[ \t]*#{1,6}\s")
 _ENDS_SENTENCE = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*\s*$")
 
 # Abbreviations after which a full stop does not end a sentence (lower-cased, no dot).
@@ -74,11 +76,12 @@ def normalise(word: str) -> str:
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """English Snowball stem of a normalised word (cached: the same words recur a lot)."""
-    return _stemmer().stemWord(word)  # type: ignore[no-any-return]
+    result: str = _stemmer().stemWord(word)
+    return result
 
 
 @lru_cache(maxsize=1)
-def _stemmer() -> object:
+def _stemmer() -> Any:
     import snowballstemmer
 
     return snowballstemmer.stemmer("english")
@@ -139,6 +142,7 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
             breaks = (
                 not wrapped
                 or _BLOCK_START.match(line) is not None
+                or _HEADING.match(prev) is not None
                 or (_ENDS_SENTENCE.search(prev) is not None and not line[:1].islower())
             )
             if breaks:
