@@ -68,9 +68,16 @@ _LIST_MARKER = re.compile(r"\d{1,3}[.)]|[ivxIVX]{1,4}[.)]|[a-zA-Z][.)]")
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w.]*)\.$")
 
 
+_UNIFY = tuple((chr(k), v) for k, v in _QUOTES.items())
+
+
 def normalise(word: str) -> str:
     """Case-folded form with typographic quotes and dashes unified."""
-    return word.translate(_QUOTES).casefold()
+    # str.replace per character beats str.translate with a dict by ~10x on long texts.
+    for typographic, plain in _UNIFY:
+        if typographic in word:
+            word = word.replace(typographic, plain)
+    return word.casefold()
 
 
 @lru_cache(maxsize=200_000)
@@ -90,6 +97,15 @@ def _stemmer() -> Any:
 def tokens(text: str, start: int = 0, end: int | None = None) -> tuple[Token, ...]:
     """Word and number tokens of `text[start:end]`, offsets into `text`."""
     end = len(text) if end is None else end
+    # Normalising the whole stretch once is far cheaper than per token; it is only valid when
+    # case-folding keeps every position (it does not for e.g. "ß" -> "ss").
+    folded = normalise(text[start:end])
+    if len(folded) == end - start:
+        return tuple(
+            Token(a, b, m.group(), folded[a - start : b - start])
+            for m in TOKEN.finditer(text, start, end)
+            for a, b in (m.span(),)
+        )
     return tuple(
         Token(m.start(), m.end(), m.group(), normalise(m.group()))
         for m in TOKEN.finditer(text, start, end)
@@ -178,7 +194,9 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def _is_abbreviation(text: str, sentence_start: int, m: re.Match[str]) -> bool:
     if text[m.start()] != "." or m.end() - m.start() != 1:
         return False
-    before = _WORD_BEFORE.search(text, sentence_start, m.end())
+    # Only the few characters before the stop matter; searching from the sentence start
+    # would make long sentences quadratic.
+    before = _WORD_BEFORE.search(text, max(sentence_start, m.start() - 24), m.end())
     if before is None:
         return False
     word = before.group(1).lower()
