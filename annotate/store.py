@@ -1,0 +1,889 @@
+"""The annotation store: SQLite (the only module importing sqlite3), one store per project.
+
+Where it lives: `./.annotate/annotations.sqlite` in the current directory (the project), unless
+the environment variable `ANNOTATE_STORE` names another file; every command that uses the store
+also takes `--store PATH`, which wins over both. The directory is created on first use.
+
+Durability: the database runs in WAL mode with `synchronous=FULL`, and every mutating call runs
+in its own `BEGIN IMMEDIATE` transaction that is committed before the call returns. Once a call
+has returned, its change survives a SIGKILL of the process (WAL alone guarantees that) and, with
+FULL, also a power cut — annotators' actions arrive at human speed, so an fsync per action costs
+nothing anyone notices. Two processes may write at once: SQLite's busy timeout makes a writer
+wait for the other's lock, and a retry loop covers the rare SQLITE_BUSY that escapes it.
+
+Schema: an ordered list of migration functions (`MIGRATIONS`), each recorded by name in the
+`migrations` table once applied, so an older database is upgraded in place when opened.
+
+Undo/redo: every user action (add, themes, note, status, remove) is logged per user with the
+annotation's state before and after it. `undo` writes back the fields the action changed as
+they were before it, `redo` as they were after it; a new action clears that user's redo entries.
+Only the changed fields are written, so undoing a note does not revert another annotator's
+theme change to the same annotation. Removal only sets a flag, so undo can restore it.
+
+History: every change (including undo, redo, re-anchoring and import) is one row: who, when,
+what, and a JSON detail — the new annotation's fields for `add`, `{field: [old, new]}` otherwise.
+"""
+
+from __future__ import annotations
+
+import builtins
+import getpass
+import json
+import os
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from annotate.errors import StoreError
+from annotate.model import STATUSES, Annotation, Change, Document
+
+if TYPE_CHECKING:
+    from annotate.corpus import Corpus
+
+STORE_ENV = "ANNOTATE_STORE"
+USER_ENV = "ANNOTATE_USER"
+DEFAULT_STORE = Path(".annotate") / "annotations.sqlite"
+CONTEXT_CHARS = 32
+# How long a writer waits for another's lock before giving up with an error.
+BUSY_TIMEOUT_S = 60.0
+# SQLite's own busy handler backs off to 100 ms sleeps, so a process writing in a loop can hold
+# the lock for seconds while the other sleeps. Waiting briefly inside SQLite and then polling
+# with short random sleeps here keeps two writers interleaved.
+_SQLITE_WAIT_S = 0.005
+
+T = TypeVar("T")
+
+
+def default_store_path() -> Path:
+    """`$ANNOTATE_STORE`, else `./.annotate/annotations.sqlite` (the project is the cwd)."""
+    env = os.environ.get(STORE_ENV)
+    return Path(env) if env else DEFAULT_STORE
+
+
+def default_user() -> str:
+    """`$ANNOTATE_USER`, else the system user, else "anonymous"."""
+    env = os.environ.get(USER_ENV)
+    if env:
+        return env
+    try:
+        return getpass.getuser() or "anonymous"
+    except (KeyError, OSError):  # no passwd entry, e.g. in a bare container
+        return "anonymous"
+
+
+def now() -> str:
+    """The current time as ISO 8601 UTC with milliseconds, e.g. 2025-01-02T03:04:05.678Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# --- Migrations ------------------------------------------------------------------------------
+
+
+def _m001_initial(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE annotations (
+            id TEXT PRIMARY KEY,
+            doc TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            quote TEXT NOT NULL,
+            prefix TEXT NOT NULL DEFAULT '',
+            suffix TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            user TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'accepted',
+            created TEXT NOT NULL,
+            modified TEXT NOT NULL,
+            removed INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE annotation_themes (
+            annotation TEXT NOT NULL REFERENCES annotations(id),
+            theme TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (annotation, theme)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE history (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            annotation TEXT NOT NULL,
+            user TEXT NOT NULL,
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+
+
+def _m002_orphaned(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE annotations ADD COLUMN orphaned INTEGER NOT NULL DEFAULT 0")
+
+
+def _m003_undo_log(db: sqlite3.Connection) -> None:
+    db.execute(
+        """CREATE TABLE undo_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user TEXT NOT NULL,
+            annotation TEXT NOT NULL,
+            action TEXT NOT NULL,
+            description TEXT NOT NULL,
+            before TEXT NOT NULL,
+            after TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('done', 'undone')),
+            at TEXT NOT NULL
+        )"""
+    )
+
+
+def _m004_indexes(db: sqlite3.Connection) -> None:
+    db.execute('CREATE INDEX annotations_doc ON annotations (doc, start, "end", id)')
+    db.execute("CREATE INDEX annotation_themes_theme ON annotation_themes (theme)")
+    db.execute("CREATE INDEX history_annotation ON history (annotation, id)")
+    db.execute("CREATE INDEX undo_log_user ON undo_log (user, state, id)")
+
+
+# Append only: a migration, once released, is never edited or reordered.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _m001_initial,
+    _m002_orphaned,
+    _m003_undo_log,
+    _m004_indexes,
+)
+
+
+def migration_name(fn: Callable[[sqlite3.Connection], None]) -> str:
+    return fn.__name__.lstrip("_")
+
+
+# --- Re-anchoring report ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moved:
+    """An annotation found again at new offsets after its document's text changed."""
+
+    id: str
+    doc: str
+    old: tuple[int, int]
+    new: tuple[int, int]
+    exact: bool  # the quote was found verbatim (else approximately, and updated)
+
+
+@dataclass(frozen=True)
+class ReanchorReport:
+    """What `Store.reanchor` did: annotations checked, moved, orphaned, and those it could not
+    check because their document is not in the corpus."""
+
+    checked: int
+    moved: tuple[Moved, ...] = ()
+    orphaned: tuple[str, ...] = ()  # newly orphaned ids
+    still_orphaned: tuple[str, ...] = ()
+    restored: tuple[str, ...] = ()  # orphans found again
+    unknown_documents: tuple[str, ...] = ()  # annotation ids whose document is missing
+
+
+# --- The store -------------------------------------------------------------------------------
+
+_FIELDS = ("doc", "start", "end", "quote", "prefix", "suffix", "themes", "note", "user",
+           "status", "created", "modified", "orphaned", "removed")
+# Fields an undo or redo may write back; the rest (times, author) describe the record.
+_UNDOABLE = ("doc", "start", "end", "quote", "prefix", "suffix", "themes", "note", "status",
+             "orphaned", "removed")
+_COLUMNS = 'id, doc, start, "end", quote, prefix, suffix, note, user, status, created, ' \
+    "modified, orphaned, removed"
+
+
+def _is_busy(e: sqlite3.OperationalError) -> bool:
+    msg = str(e).lower()
+    return "locked" in msg or "busy" in msg
+
+
+class Store:
+    """Annotations of one project in SQLite. Use as a context manager, or call `close()`."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    # -- opening --------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> Store:
+        """Open (creating and migrating if needed) the store at `path` or the default place."""
+        path = Path(path) if path is not None else default_store_path()
+        if path.is_dir():
+            raise StoreError(f"{path}: is a directory; --store wants a database file")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"{path.parent}: cannot create the store directory ({e})") from None
+        try:
+            # Autocommit mode: transactions are begun explicitly with BEGIN IMMEDIATE, which
+            # takes the write lock up front, so two writers queue instead of deadlocking.
+            db = sqlite3.connect(path, timeout=_SQLITE_WAIT_S, isolation_level=None)
+        except sqlite3.Error as e:
+            raise StoreError(f"{path}: cannot open the store ({e})") from None
+        store = cls(db, path)
+        try:
+            store._retry(lambda: store._db.execute("PRAGMA journal_mode=WAL").fetchone())
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            store._migrate()
+        except sqlite3.DatabaseError as e:
+            db.close()
+            raise StoreError(f"{path}: not a usable annotation store ({e})") from None
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        def run() -> None:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied TEXT)"
+            )
+            done = {r[0] for r in self._db.execute("SELECT name FROM migrations")}
+            for fn in MIGRATIONS:
+                name = migration_name(fn)
+                if name not in done:
+                    fn(self._db)
+                    self._db.execute("INSERT INTO migrations VALUES (?, ?)", (name, now()))
+
+        self._write(run)
+
+    def migrations(self) -> list[str]:
+        """Names of the migrations applied to this database, in order."""
+        return self._read(lambda: [
+            r[0] for r in self._db.execute("SELECT name FROM migrations ORDER BY rowid")
+        ])
+
+    # -- transactions ---------------------------------------------------------------------
+
+    def _retry(self, fn: Callable[[], T]) -> T:
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as e:
+                if not _is_busy(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep((1 + secrets.randbelow(4000)) / 1e6)
+
+    def _read(self, fn: Callable[[], T]) -> T:
+        """Run `fn` in one read transaction: a consistent snapshot even while others write."""
+        if self._db.in_transaction:
+            return fn()
+
+        def attempt() -> T:
+            self._db.execute("BEGIN")
+            try:
+                return fn()
+            finally:
+                if self._db.in_transaction:
+                    self._db.execute("COMMIT")
+
+        return self._retry(attempt)
+
+    def _write(self, fn: Callable[[], T]) -> T:
+        """Run `fn` in one write transaction, committed before returning; retried if busy."""
+
+        def attempt() -> T:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn()
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            return result
+
+        return self._retry(attempt)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def _themes_of(self, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        if not ids:
+            return {}
+        # Chunked: SQLite limits the number of bound parameters.
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT annotation, theme FROM annotation_themes WHERE annotation IN ({marks}) "
+                "ORDER BY annotation, position",
+                chunk,
+            )
+            for ann, theme in rows:
+                out.setdefault(ann, []).append(theme)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def _all_themes(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for ann, theme in self._db.execute(
+            "SELECT annotation, theme FROM annotation_themes ORDER BY annotation, position"
+        ):
+            out.setdefault(ann, []).append(theme)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @staticmethod
+    def _annotation(row: Sequence[Any], themes: tuple[str, ...]) -> Annotation:
+        return Annotation(
+            id=row[0], doc=row[1], start=row[2], end=row[3], quote=row[4], prefix=row[5],
+            suffix=row[6], themes=themes, note=row[7], user=row[8], status=row[9],
+            created=row[10], modified=row[11], orphaned=bool(row[12]),
+        )
+
+    def _row(self, ann_id: str) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._db.execute(
+            f"SELECT {_COLUMNS} FROM annotations WHERE id = ?", (ann_id,)
+        ).fetchone()
+        return row
+
+    def _state(self, ann_id: str) -> dict[str, Any] | None:
+        """Everything about an annotation, removed or not, as a JSON-able dict."""
+        row = self._row(ann_id)
+        if row is None:
+            return None
+        themes = self._themes_of([ann_id]).get(ann_id, ())
+        state = dict(zip(("id", *_FIELDS[:6], "note", "user", "status", "created", "modified",
+                          "orphaned", "removed"), row, strict=True))
+        state["themes"] = list(themes)
+        state["orphaned"] = bool(state["orphaned"])
+        state["removed"] = bool(state["removed"])
+        return state
+
+    def exists(self, ann_id: str) -> bool:
+        """Whether the id is known at all (removed annotations included)."""
+        return self._read(lambda: self._row(ann_id) is not None)
+
+    def get(self, ann_id: str, *, include_removed: bool = False) -> Annotation:
+        """The annotation with this id; StoreError if unknown (or removed, unless asked)."""
+        return self._read(lambda: self._get(ann_id, include_removed))
+
+    def _get(self, ann_id: str, include_removed: bool) -> Annotation:
+        row = self._row(ann_id)
+        if row is None:
+            raise StoreError(f"unknown annotation id {ann_id!r}")
+        if row[13] and not include_removed:
+            raise StoreError(
+                f"annotation {ann_id} was removed (`annotate undo` brings it back)"
+            )
+        return self._annotation(row, self._themes_of([ann_id]).get(ann_id, ()))
+
+    def list(
+        self,
+        *,
+        doc: str | None = None,
+        theme: str | None = None,
+        user: str | None = None,
+        status: str | None = None,
+        orphaned: bool | None = None,
+        include_removed: bool = False,
+    ) -> list[Annotation]:
+        """Annotations ordered by (doc, start, end, id); removed ones left out unless asked."""
+        where: list[str] = []
+        args: list[Any] = []
+        if not include_removed:
+            where.append("removed = 0")
+        if doc is not None:
+            where.append("doc = ?")
+            args.append(doc)
+        if user is not None:
+            where.append("user = ?")
+            args.append(user)
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        if orphaned is not None:
+            where.append("orphaned = ?")
+            args.append(int(orphaned))
+        if theme is not None:
+            where.append("id IN (SELECT annotation FROM annotation_themes WHERE theme = ?)")
+            args.append(theme)
+        sql = f"SELECT {_COLUMNS} FROM annotations"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += ' ORDER BY doc, start, "end", id'
+
+        def run() -> list[Annotation]:
+            rows = self._db.execute(sql, args).fetchall()
+            themes = (self._all_themes() if len(rows) > 500
+                      else self._themes_of([r[0] for r in rows]))
+            return [self._annotation(r, themes.get(r[0], ())) for r in rows]
+
+        return self._read(run)
+
+    def history(self, ann_id: str | None = None) -> builtins.list[Change]:
+        """Every change, oldest first; only those of one annotation when `ann_id` is given."""
+        sql = "SELECT id, annotation, user, at, action, detail FROM history"
+        args: tuple[str, ...] = ()
+        if ann_id is not None:
+            sql += " WHERE annotation = ?"
+            args = (ann_id,)
+        rows = self._read(lambda: self._db.execute(sql + " ORDER BY id", args).fetchall())
+        return [Change(id=r[0], annotation=r[1], user=r[2], when=r[3], action=r[4],
+                       detail=r[5]) for r in rows]
+
+    def _count_log(self, user: str, state: str) -> int:
+        return self._read(lambda: int(self._db.execute(
+            "SELECT count(*) FROM undo_log WHERE user = ? AND state = ?", (user, state)
+        ).fetchone()[0]))
+
+    def undo_depth(self, user: str) -> int:
+        """How many of the user's actions `undo` can take back."""
+        return self._count_log(user, "done")
+
+    def redo_depth(self, user: str) -> int:
+        """How many undone actions of the user `redo` can replay."""
+        return self._count_log(user, "undone")
+
+    # -- writing helpers (called inside a transaction) ------------------------------------
+
+    def _log(self, ann_id: str, user: str, action: str, detail: Any, at: str) -> None:
+        self._db.execute(
+            "INSERT INTO history (annotation, user, at, action, detail) VALUES (?, ?, ?, ?, ?)",
+            (ann_id, user, at, action, json.dumps(detail, ensure_ascii=False, sort_keys=True)),
+        )
+
+    def _push_undo(
+        self, user: str, ann_id: str, action: str, description: str,
+        before: dict[str, Any], after: dict[str, Any], at: str,
+    ) -> None:
+        # A new action makes the undone ones unreachable, as in every editor.
+        self._db.execute("DELETE FROM undo_log WHERE user = ? AND state = 'undone'", (user,))
+        self._db.execute(
+            "INSERT INTO undo_log (user, annotation, action, description, before, after, "
+            "state, at) VALUES (?, ?, ?, ?, ?, ?, 'done', ?)",
+            (user, ann_id, action, description, json.dumps(before, ensure_ascii=False),
+             json.dumps(after, ensure_ascii=False), at),
+        )
+
+    def _set_themes_rows(self, ann_id: str, themes: Sequence[str]) -> None:
+        self._db.execute("DELETE FROM annotation_themes WHERE annotation = ?", (ann_id,))
+        self._db.executemany(
+            "INSERT INTO annotation_themes (annotation, theme, position) VALUES (?, ?, ?)",
+            [(ann_id, t, i) for i, t in enumerate(themes)],
+        )
+
+    def _apply(self, ann_id: str, fields: dict[str, Any], at: str) -> None:
+        """Write some fields of an annotation (and its modified time)."""
+        cols = [k for k in fields if k != "themes"]
+        values: list[Any] = []
+        for k in cols:
+            v = fields[k]
+            values.append(int(v) if isinstance(v, bool) else v)
+        sets = ", ".join(f'"{c}" = ?' for c in [*cols, "modified"])
+        self._db.execute(
+            f"UPDATE annotations SET {sets} WHERE id = ?", (*values, at, ann_id)
+        )
+        if "themes" in fields:
+            self._set_themes_rows(ann_id, fields["themes"])
+
+    def _insert(self, ann: Annotation, removed: bool = False) -> None:
+        self._db.execute(
+            f"INSERT INTO annotations ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (ann.id, ann.doc, ann.start, ann.end, ann.quote, ann.prefix, ann.suffix, ann.note,
+             ann.user, ann.status, ann.created, ann.modified, int(ann.orphaned), int(removed)),
+        )
+        self._set_themes_rows(ann.id, ann.themes)
+
+    def _new_id(self) -> str:
+        while True:
+            ann_id = secrets.token_hex(4)
+            if self._row(ann_id) is None:
+                return ann_id
+
+    def _update(
+        self, ann_id: str, user: str, action: str, change: Callable[[dict[str, Any]],
+                                                                      dict[str, Any]],
+        describe: str,
+    ) -> Annotation:
+        """One undoable change of an existing, not removed annotation."""
+
+        def run() -> None:
+            before = self._state(ann_id)
+            if before is None:
+                raise StoreError(f"unknown annotation id {ann_id!r}")
+            if before["removed"]:
+                raise StoreError(
+                    f"annotation {ann_id} was removed (`annotate undo` brings it back)"
+                )
+            fields = change(before)
+            changed = {k: v for k, v in fields.items() if before[k] != v}
+            if not changed:
+                return  # nothing to record: toggling to the same value is not an action
+            at = now()
+            self._apply(ann_id, changed, at)
+            after = {**before, **changed, "modified": at}
+            self._log(ann_id, user, action, {k: [before[k], v] for k, v in changed.items()}, at)
+            self._push_undo(user, ann_id, action, f"{describe} {ann_id}", before, after, at)
+
+        self._write(run)
+        return self.get(ann_id, include_removed=True)
+
+    # -- user actions ---------------------------------------------------------------------
+
+    def add(
+        self,
+        doc: Document,
+        start: int,
+        end: int,
+        *,
+        themes: Sequence[str] = (),
+        note: str = "",
+        user: str,
+        status: str = "accepted",
+    ) -> Annotation:
+        """Annotate [start, end) of `doc`; the quote and ~32 characters of context on each side
+        are kept so the annotation can be found again if the text changes."""
+        n = len(doc.text)
+        if not 0 <= start < end <= n:
+            raise StoreError(
+                f"offsets [{start}, {end}) out of range for document {doc.id} "
+                f"(its text has {n} characters; start must be below end)"
+            )
+        if status not in STATUSES:
+            raise StoreError(f"unknown status {status!r} (use {', '.join(STATUSES)})")
+        themes = _unique(themes)
+        text = doc.text
+
+        def run() -> Annotation:
+            at = now()
+            ann = Annotation(
+                id=self._new_id(), doc=doc.id, start=start, end=end, quote=text[start:end],
+                prefix=text[max(0, start - CONTEXT_CHARS) : start],
+                suffix=text[end : end + CONTEXT_CHARS], themes=themes, note=note, user=user,
+                status=status, created=at, modified=at,
+            )
+            self._insert(ann)
+            after = self._state(ann.id)
+            assert after is not None
+            self._log(ann.id, user, "add", _detail_of(ann), at)
+            self._push_undo(user, ann.id, "add", f"add {ann.id}", {**after, "removed": True},
+                            after, at)
+            return ann
+
+        return self._write(run)
+
+    def set_themes(self, ann_id: str, themes: Sequence[str], *, user: str) -> Annotation:
+        """Replace the annotation's themes (order kept, duplicates dropped)."""
+        new = list(_unique(themes))
+        return self._update(ann_id, user, "themes", lambda s: {"themes": new}, "themes of")
+
+    def set_note(self, ann_id: str, note: str, *, user: str) -> Annotation:
+        return self._update(ann_id, user, "note", lambda s: {"note": note}, "note on")
+
+    def set_status(self, ann_id: str, status: str, *, user: str) -> Annotation:
+        if status not in STATUSES:
+            raise StoreError(f"unknown status {status!r} (use {', '.join(STATUSES)})")
+        action = {"accepted": "accept", "rejected": "reject"}.get(status, "status")
+        return self._update(ann_id, user, action, lambda s: {"status": status}, action)
+
+    def remove(self, ann_id: str, *, user: str) -> Annotation:
+        """Mark the annotation removed (kept in the database, so undo can restore it)."""
+        return self._update(ann_id, user, "remove", lambda s: {"removed": True}, "remove")
+
+    def _step(self, user: str, undo: bool) -> str | None:
+        def run() -> str | None:
+            if undo:
+                sql = ("SELECT id, annotation, description, before, after FROM undo_log "
+                       "WHERE user = ? AND state = 'done' ORDER BY id DESC LIMIT 1")
+            else:
+                sql = ("SELECT id, annotation, description, before, after FROM undo_log "
+                       "WHERE user = ? AND state = 'undone' ORDER BY id LIMIT 1")
+            row = self._db.execute(sql, (user,)).fetchone()
+            if row is None:
+                return None
+            entry_id, ann_id, description, before_s, after_s = row
+            before, after = json.loads(before_s), json.loads(after_s)
+            source, target = (after, before) if undo else (before, after)
+            # Only what this action changed is written back; other users' later changes to
+            # other fields of the same annotation stay.
+            fields = {k: target[k] for k in _UNDOABLE if source.get(k) != target.get(k)}
+            current = self._state(ann_id)
+            at = now()
+            if current is not None and fields:
+                changed = {k: v for k, v in fields.items() if current[k] != v}
+                if changed:
+                    self._apply(ann_id, changed, at)
+                    self._log(ann_id, user, "undo" if undo else "redo",
+                              {k: [current[k], v] for k, v in changed.items()}, at)
+            self._db.execute(
+                "UPDATE undo_log SET state = ? WHERE id = ?",
+                ("undone" if undo else "done", entry_id),
+            )
+            return f"{'undid' if undo else 'redid'} {description}"
+
+        return self._write(run)
+
+    def undo(self, user: str) -> str | None:
+        """Undo the user's last action; a one-line description, or None if nothing to undo."""
+        return self._step(user, undo=True)
+
+    def redo(self, user: str) -> str | None:
+        """Redo the user's last undone action; a description, or None if nothing to redo."""
+        return self._step(user, undo=False)
+
+    # -- import ---------------------------------------------------------------------------
+
+    def import_annotation(self, ann: Annotation, history: Sequence[Change] = ()) -> bool:
+        """Insert an annotation as it is (id, times, user kept) with its history.
+
+        False when an identical annotation with that id is already there; StoreError when a
+        different one is. Not an undoable action: it is recorded in the history only.
+        """
+
+        def run() -> bool:
+            row = self._row(ann.id)
+            if row is not None:
+                existing = self._get(ann.id, include_removed=True)
+                if row[13]:
+                    raise StoreError(
+                        f"annotation {ann.id} is in the store but was removed; not imported"
+                    )
+                if replace(existing, orphaned=ann.orphaned) == ann:
+                    return False
+                diff = [f for f in ("doc", "start", "end", "quote", "prefix", "suffix",
+                                    "themes", "note", "user", "status", "created", "modified")
+                        if getattr(existing, f) != getattr(ann, f)]
+                raise StoreError(
+                    f"annotation {ann.id} already exists with a different "
+                    f"{', '.join(diff)}; not imported"
+                )
+            self._insert(replace(ann, themes=_unique(ann.themes)))
+            if history:
+                for ch in history:
+                    self._db.execute(
+                        "INSERT INTO history (annotation, user, at, action, detail) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (ann.id, ch.user, ch.when, ch.action, ch.detail),
+                    )
+            else:
+                self._log(ann.id, ann.user, "import", _detail_of(ann), now())
+            return True
+
+        return self._write(run)
+
+    # -- re-anchoring ---------------------------------------------------------------------
+
+    def reanchor(self, corpus: Corpus, *, user: str = "annotate") -> ReanchorReport:
+        """Find annotations again in documents whose text changed, or flag them orphaned.
+
+        An annotation whose quote is still at [start, end) is left alone. Otherwise its quote
+        is looked for again (exact occurrences, ranked by how well the context before and after
+        matches and then by nearness to the old place; else diff-match-patch's fuzzy match near
+        the old offset). Found: its offsets, quote and context are updated and a `reanchor`
+        history entry is written. Not found: it is flagged orphaned, never deleted.
+        """
+        docs = {d.id: d for d in corpus.documents}
+        anns = self.list()
+        moved: list[Moved] = []
+        orphaned: list[str] = []
+        still: list[str] = []
+        restored: list[str] = []
+        unknown: list[str] = []
+        plans: list[tuple[Annotation, dict[str, Any], str]] = []
+        # How far text has moved around here, learnt from the annotations just before (the list
+        # is in document order): an insertion shifts every later annotation by the same amount.
+        shift_doc, shift = "", 0
+        for a in anns:
+            d = docs.get(a.doc)
+            if d is None:
+                unknown.append(a.id)
+                continue
+            if a.doc != shift_doc:
+                shift_doc, shift = a.doc, 0
+            text = d.text
+            if a.end <= len(text) and text[a.start : a.end] == a.quote:
+                shift = 0
+                if a.orphaned:
+                    restored.append(a.id)
+                    plans.append((a, {"orphaned": False}, "reanchor"))
+                continue
+            found = locate(text, a, near=a.start + shift)
+            if found is None:
+                if a.orphaned:
+                    still.append(a.id)
+                else:
+                    orphaned.append(a.id)
+                    plans.append((a, {"orphaned": True}, "orphan"))
+                continue
+            start, end, exact = found
+            shift = start - a.start
+            fields: dict[str, Any] = {
+                "start": start, "end": end, "quote": text[start:end],
+                "prefix": text[max(0, start - CONTEXT_CHARS) : start],
+                "suffix": text[end : end + CONTEXT_CHARS], "orphaned": False,
+            }
+            if a.orphaned:
+                restored.append(a.id)
+            moved.append(Moved(a.id, a.doc, (a.start, a.end), (start, end), exact))
+            plans.append((a, fields, "reanchor"))
+
+        def run() -> None:
+            at = now()
+            for a, fields, action in plans:
+                # The plan was made outside the lock; skip what someone changed meanwhile.
+                current = self._state(a.id)
+                if current is None or current["modified"] != a.modified or current["removed"]:
+                    continue
+                changed = {k: v for k, v in fields.items() if current[k] != v}
+                if not changed:
+                    continue
+                self._apply(a.id, changed, at)
+                self._log(a.id, user, action, {k: [current[k], v] for k, v in changed.items()},
+                          at)
+
+        if plans:
+            self._write(run)
+        return ReanchorReport(
+            checked=len(anns), moved=tuple(moved), orphaned=tuple(orphaned),
+            still_orphaned=tuple(still), restored=tuple(restored),
+            unknown_documents=tuple(unknown),
+        )
+
+    def integrity_check(self) -> str:
+        """SQLite's own consistency check of the database file: "ok" when sound."""
+        return self._retry(lambda: str(self._db.execute("PRAGMA integrity_check").fetchone()[0]))
+
+
+def _unique(items: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _detail_of(ann: Annotation) -> dict[str, Any]:
+    return {"doc": ann.doc, "start": ann.start, "end": ann.end, "quote": ann.quote,
+            "themes": list(ann.themes), "note": ann.note, "status": ann.status}
+
+
+def _context_score(text: str, start: int, end: int, ann: Annotation) -> int:
+    """How many characters of the stored context still sit next to this occurrence."""
+    before = text[max(0, start - len(ann.prefix)) : start]
+    after = text[end : end + len(ann.suffix)]
+    score = 0
+    for a, b in zip(reversed(before), reversed(ann.prefix), strict=False):
+        if a != b:
+            break
+        score += 1
+    for a, b in zip(after, ann.suffix, strict=False):
+        if a != b:
+            break
+        score += 1
+    return score
+
+
+# How far from where it is expected an annotation is looked for when its quote has changed or
+# carries no context: wide enough for a rewritten paragraph, narrow enough that diff-match-
+# patch's Bitap (pure Python) stays fast on a megabyte of text.
+WINDOW = 3000
+FUZZY_WINDOW = 1000
+CONTEXT_PROBE = 16
+# Quotes at least this long are taken to be unique enough to be found without their context.
+DISTINCTIVE = 24
+
+
+def locate(text: str, ann: Annotation, near: int | None = None) -> tuple[int, int, bool] | None:
+    """Where an annotation's quote is in (changed) `text`: (start, end, exact) or None.
+
+    `near` is where it is expected (default: its old start). In order: the exact quote where
+    the stored context still surrounds it best (then nearest `near`); then the text between the
+    stored prefix and suffix, when the quote itself was edited; then diff-match-patch's fuzzy
+    match within `FUZZY_WINDOW` characters of `near`. A short quote is only accepted with some
+    of its context, since the same few words recur; a distinctive one (`DISTINCTIVE`
+    characters) also without, near where it was. Otherwise None: the annotation is orphaned,
+    to be looked at, rather than moved silently to words that merely look the same.
+    """
+    quote = ann.quote
+    if not quote:
+        return None
+    near = ann.start if near is None else near
+    context = len(ann.prefix) + len(ann.suffix)
+    need = min(8, context)
+    distinctive = len(quote) >= DISTINCTIVE
+    # Where the text before it moved everything by the same amount, the quote sits at `near`
+    # with all its context: nothing can rank higher, so the search of the text is skipped.
+    if (text.startswith(quote, near) if near >= 0 else False) and _context_score(
+        text, near, near + len(quote), ann
+    ) == context:
+        return near, near + len(quote), True
+    best: tuple[int, int] | None = None
+    best_at = -1
+    i = text.find(quote)
+    while i != -1:
+        score = _context_score(text, i, i + len(quote), ann)
+        # A short quote ("the government") recurs; without its context it is not the same one.
+        if score >= need or (distinctive and abs(i - near) <= WINDOW):
+            key = (score, -abs(i - near))
+            if best is None or key > best:
+                best, best_at = key, i
+        i = text.find(quote, i + 1)
+    if best_at >= 0:
+        return best_at, best_at + len(quote), True
+    lo = max(0, near - WINDOW)
+    hi = min(len(text), near + len(quote) + WINDOW)
+    between = _between_context(text, ann, lo, hi)
+    if between is not None:
+        return between[0], between[1], False
+    if not distinctive:
+        return None
+    from annotate.diff import fuzzy_find, similarity
+
+    lo = max(0, near - FUZZY_WINDOW)
+    hi = min(len(text), near + len(quote) + FUZZY_WINDOW)
+    window = text[lo:hi]
+    found = fuzzy_find(window, quote, near - lo)
+    if found is None:
+        return None
+    start = lo + found
+    end = start + len(quote)
+    # The quote may have grown or shrunk: find its tail too and keep the better-matching end.
+    tail = quote[-32:]
+    tail_at = fuzzy_find(window, tail, start - lo + len(quote) - len(tail))
+    if tail_at is not None:
+        alt = lo + tail_at + len(tail)
+        if start < alt and abs((alt - start) - len(quote)) <= len(quote) // 2 and (
+            similarity(text[start:alt], quote) > similarity(text[start:end], quote)
+        ):
+            end = alt
+    return start, min(end, len(text)), False
+
+
+def _between_context(text: str, ann: Annotation, lo: int, hi: int) -> tuple[int, int] | None:
+    """The stretch between the stored prefix and suffix, when both are still there (close to
+    each other) and what lies between still resembles the quote."""
+    head = ann.prefix[-CONTEXT_PROBE:]
+    tail = ann.suffix[:CONTEXT_PROBE]
+    if len(head) < CONTEXT_PROBE // 2 or len(tail) < CONTEXT_PROBE // 2:
+        return None
+    from annotate.diff import similarity
+
+    longest = len(ann.quote) * 3 // 2 + 8
+    i = text.find(head, lo, hi)
+    while i != -1:
+        start = i + len(head)
+        j = text.find(tail, start, min(len(text), start + longest + len(tail)))
+        if j > start and similarity(text[start:j], ann.quote) >= 0.5:
+            return start, j
+        i = text.find(head, i + 1, hi)
+    return None

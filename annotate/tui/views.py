@@ -1,0 +1,494 @@
+"""The layout: document pane, theme pane, status bar, search line and overlays.
+
+The document pane is a custom UIControl that asks the state for the visible lines only, so
+drawing costs the same on a 5 KB statement and a 1 MB one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+
+from prompt_toolkit.application.current import get_app
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.data_structures import Point
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.formatted_text.utils import split_lines
+from prompt_toolkit.layout import (
+    ConditionalContainer,
+    Float,
+    FloatContainer,
+    HSplit,
+    Layout,
+    VSplit,
+    Window,
+)
+from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl, UIContent, UIControl
+from prompt_toolkit.layout.dimension import Dimension
+from prompt_toolkit.mouse_events import MouseEvent, MouseEventType
+from prompt_toolkit.styles import Style
+from prompt_toolkit.widgets import Frame, TextArea
+
+from annotate.diff import DELETE, INSERT
+from annotate.tui.state import THEME_KEYS, EditorState
+
+SIDE_WIDTH = 24  # 80 columns leave the text ~44; wide screens get more room for labels
+WIDE_SIDE_WIDTH = 34
+MARKS = 3  # theme marks in the gutter
+PALETTE = (
+    "ansired", "ansigreen", "ansiyellow", "ansiblue", "ansimagenta",
+    "ansicyan", "#ff8700", "#87d700", "#d787ff", "#00afaf",
+)
+_BLANKS = {i: " " for i in range(0x21) if chr(i) != " "} | {0x7F: " ", 0x85: " ", 0xA0: " ",
+                                                          0x2028: " ", 0x2029: " "}
+
+
+def style() -> Style:
+    rules: dict[str, str] = {
+        "gutter": "fg:#808080",
+        "gutter.sentence": "fg:#8a8a8a",
+        "annotated": "underline",
+        "suggested": "italic underline fg:#a0a0a0",
+        "rejected": "fg:#606060",
+        "reuse": "bg:#1c3a4a",
+        "match": "bg:ansiyellow fg:black",
+        "selection": "bg:ansiblue fg:ansiwhite",
+        "cursor": "reverse bold",
+        "status": "bg:#303030 fg:#d0d0d0",
+        "status.message": "bg:#303030 fg:ansiwhite bold",
+        "status.error": "bg:#5f0000 fg:ansiwhite bold",
+        "side.title": "bold",
+        "side.active": "reverse",
+        "side.dim": "fg:#808080",
+        "overlay": "bg:#1c1c1c",
+        "diff.delete": "fg:ansired strike",
+        "diff.insert": "fg:ansigreen underline",
+        "help.keys": "bold fg:ansicyan",
+        "searchline": "bg:#262626",
+    }
+    for i, colour in enumerate(PALETTE):
+        rules[f"theme{i}"] = f"fg:{colour}"
+    return Style.from_dict(rules)
+
+
+def side_width() -> int:
+    return SIDE_WIDTH if get_app().output.get_size().columns < 110 else WIDE_SIDE_WIDTH
+
+
+def theme_class(state: EditorState, theme_id: str) -> str:
+    key = state.theme_key(theme_id)
+    return f"class:theme{THEME_KEYS.index(key)}" if key in THEME_KEYS else ""
+
+
+class DocumentControl(UIControl):
+    """The document pane: gutter (sentence id, theme marks) and the visible text lines."""
+
+    def __init__(self, state: EditorState) -> None:
+        self.state = state
+        self.gutter = 0
+
+    def is_focusable(self) -> bool:
+        return True
+
+    def create_content(self, width: int, height: int) -> UIContent:
+        try:
+            lines, cursor_row = self._render(width, height)
+        except Exception as e:  # a drawing bug must not take the session down
+            self.state.say(f"display error: {type(e).__name__}: {e}", error=True)
+            lines, cursor_row = [[("class:status.error", f"display error: {e}")]], 0
+
+        def get_line(i: int) -> StyleAndTextTuples:
+            return lines[i] if 0 <= i < len(lines) else []
+
+        return UIContent(
+            get_line=get_line,
+            line_count=len(lines),
+            cursor_position=Point(x=self.gutter, y=cursor_row),
+            show_cursor=False,
+        )
+
+    def _render(self, width: int, height: int) -> tuple[list[StyleAndTextTuples], int]:
+        st = self.state
+        label_w = st.label_width()
+        self.gutter = label_w + 1 + MARKS + 1
+        st.width = max(8, width - self.gutter)
+        cursor_line = st.scroll_into_view(height)
+        return render_lines(st, st.top, height, label_w), max(0, cursor_line - st.top)
+
+    def mouse_handler(self, mouse_event: MouseEvent) -> None:
+        st = self.state
+        if st.mode != "normal":
+            return None
+        try:
+            if mouse_event.event_type == MouseEventType.MOUSE_UP:
+                st.click(mouse_event.position.y, mouse_event.position.x - self.gutter)
+            elif mouse_event.event_type == MouseEventType.SCROLL_DOWN:
+                st.move_line(3)
+            elif mouse_event.event_type == MouseEventType.SCROLL_UP:
+                st.move_line(-3)
+        except Exception as e:  # as with keys: a message, never a crash
+            st.say(f"error: {type(e).__name__}: {e}", error=True)
+        return None
+
+
+def render_lines(
+    st: EditorState, top: int, height: int, label_w: int
+) -> list[StyleAndTextTuples]:
+    """Styled fragments of display lines [top, top + height): only those are looked at."""
+    lay = st.layout()
+    visible = lay.lines[top : top + height]
+    if not visible:
+        return []
+    text = st.doc.text
+    w_start = visible[0].start
+    w_end = visible[-1].end
+    anns = st.annotations().overlapping(w_start, w_end)
+    reuse = [(s, e) for s, e, _ in st.reuse_spans() if s < w_end and e > w_start]
+    matches: list[tuple[int, int]] = []
+    if st.search_query:
+        import bisect
+
+        found = st.matches()
+        i = max(0, bisect.bisect_left(found, (w_start, 0)) - 1)
+        while i < len(found) and found[i][0] < w_end:
+            matches.append(found[i])
+            i += 1
+    sel = st.selection()
+    cur = st.cursor_span() if st.n_tokens else None
+    out: list[StyleAndTextTuples] = []
+    for line in visible:
+        if line.blank:
+            out.append([("class:gutter", " " * (label_w + 1 + MARKS) + "│")])
+            continue
+        a, b = line.start, line.end
+        n = b - a
+        styles = [""] * n
+
+        marks: list[tuple[str, str]] = []
+        suggested = False
+        for s, e in reuse:
+            _paint(styles, a, s, e, "class:reuse")
+        for ann in anns:
+            if ann.end <= a or ann.start >= b:
+                continue
+            if ann.status == "rejected":
+                _paint(styles, a, ann.start, ann.end, "class:rejected")
+                continue
+            cls = theme_class(st, ann.themes[0]) if ann.themes else ""
+            kind = "class:suggested" if ann.status == "suggested" else "class:annotated"
+            _paint(styles, a, ann.start, ann.end, f"{kind} {cls}")
+            suggested = suggested or ann.status == "suggested"
+            for t in ann.themes:
+                mark = (theme_class(st, t), st.theme_key(t))
+                if mark not in marks:
+                    marks.append(mark)
+        for s, e in matches:
+            _paint(styles, a, s, e, "class:match")
+        if sel is not None:
+            _paint(styles, a, *sel, "class:selection")
+        if cur is not None:
+            _paint(styles, a, *cur, "class:cursor")
+        marks.sort(key=lambda m: THEME_KEYS.find(m[1]) % 11)
+        if suggested:
+            marks.append(("class:suggested", "?"))
+        marks = marks[:MARKS]
+        frags: StyleAndTextTuples = [
+            ("class:gutter.sentence", line.sentence.rjust(label_w) + " "),
+            *marks,
+            ("class:gutter", " " * (MARKS - len(marks)) + "│"),
+        ]
+        seg = text[a:b].translate(_BLANKS)
+        i = 0
+        for style_, group in itertools.groupby(styles):
+            k = len(list(group))
+            frags.append((style_, seg[i : i + k]))
+            i += k
+        out.append(frags)
+    return out
+
+
+def _paint(styles: list[str], a: int, s: int, e: int, cls: str) -> None:
+    """Add a style class to the characters of [s, e) on a line starting at offset a."""
+    for i in range(max(s, a) - a, min(e - a, len(styles))):
+        styles[i] += " " + cls
+
+
+def _guarded(fn: Callable[[], StyleAndTextTuples]) -> Callable[[], StyleAndTextTuples]:
+    """A drawing bug shows as a line of text instead of ending the session."""
+
+    def get() -> StyleAndTextTuples:
+        try:
+            return fn()
+        except Exception as e:
+            return [("class:status.error", f" display error: {type(e).__name__}: {e}")]
+
+    return get
+
+
+def side_pane(state: EditorState) -> Callable[[], StyleAndTextTuples]:
+    return _guarded(lambda: _side(state))
+
+
+def _clip(s: str, width: int) -> str:
+    return s if len(s) <= width else s[: max(0, width - 1)] + "…"
+
+
+def _side(st: EditorState) -> StyleAndTextTuples:
+    w = side_width() - 1
+    cb = st.codebook
+    ann = st.current_annotation()
+    active = set(ann.themes) if ann else set()
+    out: StyleAndTextTuples = [("class:side.title", _clip(f"Themes: {cb.name}", w) + "\n")]
+    if not cb.themes:
+        out.append(("class:side.dim", "(no codebook themes)\n"))
+    for i, t in enumerate(cb.themes[: len(THEME_KEYS)]):
+        on = t.id in active
+        style_ = f"class:theme{i}" + (" class:side.active" if on else "")
+        out.append((style_, _clip(f"{THEME_KEYS[i]} {'●' if on else '○'} {t.label}", w)))
+        out.append(("", "\n"))
+    if len(cb.themes) > len(THEME_KEYS):
+        out.append(("class:side.dim", f"+{len(cb.themes) - len(THEME_KEYS)} more: t picks\n"))
+    out.append(("class:side.dim", "─" * w + "\n"))
+    if ann is None:
+        target = "selection" if st.anchor is not None else "sentence"
+        out.append(("class:side.dim", "No annotation here.\n"))
+        out.append(("class:side.dim", _clip(f"1-9: theme the {target}", w) + "\n"))
+    else:
+        out.append(("class:side.title", f"{ann.id} {ann.status}\n"))
+        out.append(("class:side.dim", _clip(f"by {ann.user}", w) + "\n"))
+        others = [t for t in ann.themes if st.theme_key(t) == "*"]
+        if others:
+            out.append(("", _clip("also: " + ", ".join(others), w) + "\n"))
+        if ann.note:
+            out.append(("class:side.title", "Note (n edits):\n"))
+            for para in ann.note.splitlines()[:12]:
+                while len(para) > w:
+                    out.append(("", para[:w] + "\n"))
+                    para = para[w:]
+                out.append(("", para + "\n"))
+        else:
+            out.append(("class:side.dim", "n: write a note\n"))
+    p = st.reuse_here()
+    if p is not None:
+        other = p.b.doc if p.a.doc == st.doc.id else p.a.doc
+        out.append(("class:reuse", _clip(f"Shared with {other} (Enter)", w) + "\n"))
+    return out
+
+
+def status_bar(state: EditorState) -> Callable[[], StyleAndTextTuples]:
+    def get() -> StyleAndTextTuples:
+        s = state.status()
+        sel = f" sel {s['selection']}" if s["selection"] else ""
+        left = (
+            f" {s['doc']} {s['doc_pos']} {s['sentence']} {s['word']}/{s['words']}{sel}"
+            f" │ {s['annotations']} ann"
+            + (f" {s['suggested']}?" if s["suggested"] else "")
+            + f" │ undo {s['undo']} │ "
+        )
+        msg = str(s["message"]) or "? help  q quit"
+        cls = "class:status.error" if state.error else "class:status.message"
+        return [("class:status", left), (cls, msg)]
+
+    return _guarded(get)
+
+
+def help_text(state: EditorState) -> Callable[[], StyleAndTextTuples]:
+    def get() -> StyleAndTextTuples:
+        out: StyleAndTextTuples = [
+            ("class:side.dim", "j/k, arrows, PgUp/PgDn scroll · any other key closes\n\n")
+        ]
+        for keys, doc in state.help_lines:
+            if not doc:
+                out.append(("class:side.title", keys + "\n"))
+            else:
+                out.append(("class:help.keys", f"  {keys:<18}"))
+                out.append(("", doc + "\n"))
+        return out
+
+    return _guarded(get)
+
+
+def reuse_text(state: EditorState) -> Callable[[], StyleAndTextTuples]:
+    def get() -> StyleAndTextTuples:
+        v = state.reuse_view
+        if v is None:
+            return []
+        p = v.passage
+        out: StyleAndTextTuples = [
+            ("class:side.title", f"{v.here.doc} [{v.here.start}:{v.here.end})"),
+            ("", "  ↔  "),
+            ("class:side.title", f"{v.there.doc} [{v.there.start}:{v.there.end})"),
+            ("", f"  {p.words} words, {p.similarity:.0%} similar\n"),
+            ("class:side.dim", (v.there_title or "") + "\n"),
+            ("class:side.title", f"In {v.there.doc}:\n"),
+            ("", v.there.text.translate(_BLANKS) + "\n\n"),
+            ("class:side.title", "Difference: "),
+            ("class:diff.delete", "[-only here-]"),
+            ("", " "),
+            ("class:diff.insert", f"{{+only in {v.there.doc}+}}"),
+            ("", "\n"),
+        ]
+        # Marked as well as coloured, so the diff reads on a terminal without colour.
+        for op, chunk in v.diff:
+            chunk = chunk.translate(_BLANKS)
+            if op == DELETE:
+                out.append(("class:diff.delete", f"[-{chunk}-]"))
+            elif op == INSERT:
+                out.append(("class:diff.insert", f"{{+{chunk}+}}"))
+            else:
+                out.append(("", chunk))
+        return out
+
+    return _guarded(get)
+
+
+_WORDS = re.compile(r"\S+\s*|\s+")
+
+
+def wrap_fragments(
+    fragments: StyleAndTextTuples, width: int, indent: int = 0
+) -> list[StyleAndTextTuples]:
+    """Styled text broken into lines of at most `width` cells, at spaces where possible;
+    continuation lines are indented by `indent`."""
+    width = max(1, width)
+    indent = indent if indent < width // 2 else 0
+    out: list[StyleAndTextTuples] = []
+    for logical in split_lines(fragments):
+        line: StyleAndTextTuples = []
+        used = 0
+        for frag in logical:
+            style_, text = frag[0], frag[1]
+            for m in _WORDS.finditer(text):
+                word = m.group()
+                while word:
+                    if used + len(word.rstrip()) > width and used > indent:
+                        out.append(line)
+                        line, used = [("", " " * indent)] if indent else [], indent
+                        word = word.lstrip() or word
+                    room = width - used
+                    chunk, word = word[:room], word[room:]
+                    line.append((style_, chunk))
+                    used += len(chunk)
+                    if word:
+                        out.append(line)
+                        line, used = [("", " " * indent)] if indent else [], indent
+        out.append(line)
+    return out
+
+
+class ScrollText(UIControl):
+    """Wrapped, scrollable text for the overlays; the scroll offset lives in the state."""
+
+    def __init__(
+        self, get: Callable[[], StyleAndTextTuples], state: EditorState, top_attr: str,
+        indent: int = 0,
+    ) -> None:
+        self.get = get
+        self.state = state
+        self.top_attr = top_attr
+        self.indent = indent
+
+    def create_content(self, width: int, height: int) -> UIContent:
+        lines = wrap_fragments(self.get(), width, self.indent)
+        top = max(0, min(getattr(self.state, self.top_attr), len(lines) - height))
+        setattr(self.state, self.top_attr, top)
+        visible = lines[top : top + height]
+
+        def get_line(i: int) -> StyleAndTextTuples:
+            return visible[i] if 0 <= i < len(visible) else []
+
+        return UIContent(get_line=get_line, line_count=len(visible), show_cursor=False)
+
+
+class Views:
+    """The widgets the key bindings need to reach (buffers, focus targets) and the layout."""
+
+    def __init__(self, state: EditorState) -> None:
+        self.state = state
+        self.document = DocumentControl(state)
+        self.doc_window = Window(self.document, wrap_lines=False, always_hide_cursor=True)
+        self.search_buffer = Buffer(multiline=False, name="search")
+        self.note = TextArea(multiline=True, wrap_lines=True, focus_on_click=True)
+        def mode(m: str) -> Condition:
+            return Condition(lambda: state.mode == m)
+
+        wide = Condition(lambda: get_app().output.get_size().columns >= 60)
+        side = ConditionalContainer(
+            Window(
+                FormattedTextControl(side_pane(state)),
+                width=lambda: Dimension.exact(side_width()),
+                wrap_lines=False,
+                style="class:side",
+            ),
+            filter=wide,
+        )
+        def prompt() -> str:
+            return "/" if state.mode == "search" else "theme (number, id or label): "
+
+        search_line = ConditionalContainer(
+            VSplit([
+                Window(FormattedTextControl(prompt), dont_extend_width=True,
+                       style="class:searchline"),
+                Window(BufferControl(self.search_buffer), style="class:searchline"),
+            ], height=1),
+            filter=mode("search") | mode("theme"),
+        )
+        body = HSplit([
+            VSplit([self.doc_window, Window(width=1, char="│", style="class:gutter"), side]),
+            Window(FormattedTextControl(status_bar(state)), height=1, style="class:status"),
+            search_line,
+        ])
+        note_frame = Frame(
+            HSplit([
+                Window(FormattedTextControl(lambda: self._note_title()), height=1,
+                       style="class:side.dim"),
+                self.note,
+            ]),
+            title="Note",
+            style="class:overlay",
+        )
+        help_frame = Frame(
+            Window(ScrollText(help_text(state), state, "help_top", indent=20)),
+            title="Keys (generated from the key bindings)",
+            style="class:overlay",
+        )
+        reuse_frame = Frame(
+            Window(ScrollText(reuse_text(state), state, "overlay_top")),
+            title="Shared passage: j/k scroll, other keys close",
+            style="class:overlay",
+        )
+        self.root = FloatContainer(
+            body,
+            floats=[
+                Float(ConditionalContainer(note_frame, filter=mode("note")),
+                      top=2, bottom=3, left=3, right=3),
+                Float(ConditionalContainer(help_frame, filter=mode("help")),
+                      top=0, bottom=1, left=1, right=1),
+                Float(ConditionalContainer(reuse_frame, filter=mode("reuse")),
+                      top=1, bottom=2, left=2, right=2),
+            ],
+        )
+        self.layout = Layout(self.root, focused_element=self.doc_window)
+
+    def _note_title(self) -> str:
+        t = self.state.note_target
+        what = f"Note on {t}" if isinstance(t, str) else "New note on the sentence"
+        if isinstance(t, tuple) and self.state.anchor is not None:
+            what = "New note on the selection"
+        return f"{what} · Ctrl-S saves · Ctrl-C cancels"
+
+    def sync_focus(self) -> None:
+        """Focus follows the mode, so a mode change from any path lands in the right place."""
+        mode = self.state.mode
+        target: Window | Buffer = self.doc_window
+        if mode == "note":
+            target = self.note.window
+        elif mode in ("search", "theme"):
+            target = self.search_buffer
+        try:
+            if not self.layout.has_focus(target):
+                self.layout.focus(target)
+        except ValueError:
+            self.layout.focus(self.doc_window)
