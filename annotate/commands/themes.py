@@ -1,0 +1,210 @@
+"""Theme commands: `annotate themes` (matrix, one theme's passages, JSON) and the `codebook`
+sub-commands (check, show, export to and import from REFI-QDA .qdc)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from annotate.cli import JsonOpt, PathsArg, fail, guarded, load, print_json
+
+CodebookOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--codebook",
+        help="Theme codebook (default: $ANNOTATE_CODEBOOK, else themes.toml in the corpus "
+        "directory, else seeds/themes.toml).",
+        show_default=False,
+    ),
+]
+CodebookArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Codebook file (default: $ANNOTATE_CODEBOOK, else seeds/themes.toml).",
+        show_default=False,
+    ),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
+
+
+def themes(
+    paths: PathsArg = None,
+    codebook: CodebookOpt = None,
+    theme: Annotated[
+        str | None,
+        typer.Option("--theme", help="Show one theme's passages, statement by statement."),
+    ] = None,
+    json_out: JsonOpt = False,
+    width: Annotated[
+        int | None,
+        typer.Option("--width", min=40, help="Output width (default: the terminal's)."),
+    ] = None,
+) -> None:
+    """Align themes across statements: the theme x statement matrix, statements in date order,
+    or with --theme the passages of one theme, evidence highlighted."""
+
+    def run() -> None:
+        from annotate.errors import CodebookError
+        from annotate.themes import codebook_path, load_codebook, match_corpus
+
+        corpus = load(paths)
+        cb = load_codebook(codebook_path(paths, codebook))
+        if theme is not None and theme not in cb.ids:
+            raise CodebookError(f"unknown theme {theme!r} (known: {', '.join(cb.ids)})")
+        hits = match_corpus(cb, corpus)
+        docs = corpus.documents
+        if json_out:
+            from annotate.themes_render import themes_json
+
+            print_json(themes_json(cb, docs, hits, theme))
+            return
+        from annotate.render import console
+        from annotate.themes_render import theme_matrix, theme_passages
+
+        con = console(width)
+        if theme is None:
+            con.print(theme_matrix(cb, docs, hits, width=con.width))
+        else:
+            con.print(theme_passages(cb, theme, docs, hits, width=con.width))
+
+    guarded(run)
+
+
+def check(file: CodebookArg = None) -> None:
+    """Validate a codebook: every error names file, line, theme and pattern."""
+
+    def run() -> None:
+        from annotate.themes import codebook_errors, codebook_path, load_codebook
+
+        path = codebook_path(None, file)
+        errors = codebook_errors(path)
+        if errors:
+            for e in errors[:-1]:
+                typer.echo(f"Error: {e}", err=True)
+            fail(errors[-1])
+        cb = load_codebook(path)
+        n = sum(len(t.patterns) + len(t.exclude) for t in cb.themes)
+        typer.echo(f"{path}: OK, {len(cb.themes)} themes, {n} patterns, unit {cb.unit}")
+
+    guarded(run)
+
+
+def show(file: CodebookArg = None, json_out: JsonOpt = False) -> None:
+    """List a codebook's themes: hierarchy, label, colour, patterns and excludes."""
+
+    def run() -> None:
+        from annotate.themes import codebook_path, load_codebook
+
+        cb = load_codebook(codebook_path(None, file))
+        if json_out:
+            print_json(
+                {
+                    "name": cb.name,
+                    "path": str(cb.path),
+                    "unit": cb.unit,
+                    "language": cb.language,
+                    "themes": [
+                        {
+                            "id": t.id,
+                            "label": t.label,
+                            "description": t.description,
+                            "parent": t.parent,
+                            "color": t.color,
+                            "patterns": list(t.patterns),
+                            "exclude": list(t.exclude),
+                            "examples": list(t.examples),
+                        }
+                        for t in cb.themes
+                    ],
+                }
+            )
+            return
+        from annotate.render import console
+        from annotate.themes_render import codebook_view
+
+        console().print(codebook_view(cb))
+
+    guarded(run)
+
+
+def _write_atomic(path: Path, data: bytes, force: bool) -> None:
+    from annotate.errors import ExportError
+
+    if path.exists() and not force:
+        raise ExportError(f"{path} exists (use --force to overwrite)")
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export(
+    codebook: CodebookOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write (default: exports/<codebook>.qdc).",
+                     show_default=False),
+    ] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Export the codebook as a REFI-QDA codebook (.qdc) for QualCoder, ATLAS.ti, NVivo..."""
+
+    def run() -> None:
+        from annotate.qdc import codebook_to_qdc
+        from annotate.themes import codebook_path, load_codebook
+
+        path = codebook_path(None, codebook)
+        cb = load_codebook(path)
+        target = out or Path("exports") / f"{path.stem}.qdc"
+        _write_atomic(target, codebook_to_qdc(cb), force)
+        typer.echo(f"Wrote {target} ({len(cb.themes)} codes)")
+
+    guarded(run)
+
+
+def import_(
+    file: Annotated[Path, typer.Argument(help="REFI-QDA codebook (.qdc) to read.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Codebook (TOML) to write.")
+    ] = Path("themes.toml"),
+    force: ForceOpt = False,
+) -> None:
+    """Import a REFI-QDA codebook (.qdc) as an editable TOML codebook."""
+
+    def run() -> None:
+        from annotate.qdc import codebook_to_toml, read_qdc
+
+        cb = read_qdc(file)
+        _write_atomic(out, codebook_to_toml(cb).encode("utf-8"), force)
+        without = sum(1 for t in cb.themes if not t.patterns)
+        note = f"; {without} without patterns (add some to match them)" if without else ""
+        typer.echo(f"Wrote {out} ({len(cb.themes)} themes{note})")
+
+    guarded(run)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="themes")(themes)
+    sub = typer.Typer(
+        name="codebook",
+        help="Check, list, export and import theme codebooks.",
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+    )
+    sub.command(name="check")(check)
+    sub.command(name="show")(show)
+    sub.command(name="export")(export)
+    sub.command(name="import")(import_)
+    app.add_typer(sub, name="codebook")
