@@ -361,3 +361,17 @@ def test_locate() -> None:
     assert locate("The cat. The dog.", a) == (9, 12, True)  # the nearer of two
     assert locate("Nothing of the kind here at all.", a) is None
     assert locate("anything", Annotation(id="y", doc="d", start=0, end=0, quote="")) is None
+
+
+def test_import_many_in_one_transaction(store: Store) -> None:
+    anns = [Annotation(id=f"bulk{i:04d}", doc="d1", start=0, end=3, quote="The", user="ed",
+                       created="2024-01-01T00:00:00.000Z", modified="2024-01-01T00:00:00.000Z")
+            for i in range(3)]
+    items = [(a, ()) for a in anns]
+    assert store.import_annotations(items) == [True, True, True]
+    clash = Annotation(**{**anns[1].__dict__, "note": "changed"})
+    outcome = store.import_annotations([(anns[0], ()), (clash, ())])
+    assert outcome[0] is False
+    assert isinstance(outcome[1], str) and "already exists with a different note" in outcome[1]
+    assert [a.id for a in store.list(doc="d1") if a.id.startswith("bulk")] == [
+        a.id for a in anns]
