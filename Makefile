@@ -14,8 +14,13 @@ $(BIN)/annotate-installed: pyproject.toml
 
 setup: $(BIN)/annotate-installed
 
+# The main job: the corpus, the theme matrix, the shared passages, and the TEI export (the
+# export is this job's own output, so it is rewritten each run with --force).
 run: setup
 	$(BIN)/annotate corpus seeds
+	$(BIN)/annotate themes seeds
+	$(BIN)/annotate reuse seeds
+	$(BIN)/annotate export seeds --out exports/seeds.xml --force
 
 test: setup
 	$(BIN)/ruff check annotate tests benchmarks

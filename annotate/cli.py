@@ -41,6 +41,29 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 SkipBadOpt = Annotated[
     bool, typer.Option("--skip-bad", help="Skip files that cannot be read, and list them.")
 ]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Annotation store (default: $ANNOTATE_STORE, else ./.annotate/annotations.sqlite).",
+        show_default=False,
+    ),
+]
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", help="Annotator (default: $ANNOTATE_USER, else the system user).",
+                 show_default=False),
+]
+CodebookOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--codebook",
+        help="Theme codebook (default: $ANNOTATE_CODEBOOK, else themes.toml in the corpus "
+        "directory, else seeds/themes.toml).",
+        show_default=False,
+    ),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

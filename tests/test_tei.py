@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from annotate import __version__
 from annotate.cli import app
 from annotate.corpus import Corpus, load_corpus
+from annotate.files import write_atomic
 from annotate.markup import etree, parse_xml
 from annotate.model import (
     Annotation,
@@ -40,7 +41,6 @@ from annotate.tei import (
     sha256,
     tei_bytes,
     webanno_json,
-    write_atomic,
 )
 from tests.conftest import DATA, SEEDS, check_golden
 from tests.test_tei_schema import (

@@ -192,7 +192,7 @@ def test_cli_export_import_round_trip(tmp_path: Path) -> None:
 
     again = runner.invoke(app, ["codebook", "export", "--out", str(qdc)])
     assert again.exit_code == 1
-    assert again.stderr == f"Error: {qdc} exists (use --force to overwrite)\n"
+    assert again.stderr == f"Error: {qdc} exists; use --force to overwrite it\n"
     forced = runner.invoke(app, ["codebook", "export", "--out", str(qdc), "--force"])
     assert forced.exit_code == 0, forced.output
 
@@ -201,7 +201,7 @@ def test_cli_export_import_round_trip(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert same(load_codebook(toml), load_codebook(SEEDS / "themes.toml"))
     refused = runner.invoke(app, ["codebook", "import", str(qdc), "--out", str(toml)])
-    assert refused.exit_code == 1 and "exists (use --force to overwrite)" in refused.stderr
+    assert refused.exit_code == 1 and "exists; use --force to overwrite it" in refused.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "themes.toml"]  # no temp files
 
 

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from annotate.cli import PathsArg, fail, guarded, load, print_json
+from annotate.cli import (
+    CodebookOpt,
+    PathsArg,
+    StoreOpt,
+    UserOpt,
+    fail,
+    guarded,
+    load,
+    print_json,
+)
 from annotate.errors import StoreError
 
 if TYPE_CHECKING:
@@ -19,24 +28,6 @@ if TYPE_CHECKING:
     from annotate.model import Annotation, Codebook, Document
     from annotate.store import Store
 
-StoreOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        help="Annotation store (default: $ANNOTATE_STORE, else ./.annotate/annotations.sqlite).",
-        show_default=False,
-    ),
-]
-UserOpt = Annotated[
-    str | None,
-    typer.Option("--user", help="Annotator (default: $ANNOTATE_USER, else the system user).",
-                 show_default=False),
-]
-CodebookOpt = Annotated[
-    Path | None,
-    typer.Option("--codebook", help="Theme codebook (default: $ANNOTATE_CODEBOOK, else "
-                 "themes.toml in the corpus directory).", show_default=False),
-]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 IdArg = Annotated[str, typer.Argument(help="Annotation id, e.g. a1b2c3d4.")]
 

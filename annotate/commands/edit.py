@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from annotate.cli import CodebookOpt, PathsArg, StoreOpt, UserOpt
+
 if TYPE_CHECKING:
     from annotate.corpus import Corpus
     from annotate.model import Codebook, Passage
@@ -22,27 +24,10 @@ def register(app: typer.Typer) -> None:
                            "off, else the first).",
                            show_default=False),
         ] = None,
-        paths: Annotated[
-            list[Path] | None,
-            typer.Argument(help="Corpus directory or files (default: ./seeds).",
-                           show_default=False),
-        ] = None,
-        store: Annotated[
-            Path | None,
-            typer.Option("--store", help="Annotation store (default: $ANNOTATE_STORE, else "
-                         "./.annotate/annotations.sqlite).", show_default=False),
-        ] = None,
-        codebook: Annotated[
-            Path | None,
-            typer.Option("--codebook", help="Theme codebook (default: $ANNOTATE_CODEBOOK, else "
-                         "themes.toml beside the corpus, else seeds/themes.toml).",
-                         show_default=False),
-        ] = None,
-        user: Annotated[
-            str | None,
-            typer.Option("--user", help="Annotator name (default: $ANNOTATE_USER, else the "
-                         "system user).", show_default=False),
-        ] = None,
+        paths: PathsArg = None,
+        store: StoreOpt = None,
+        codebook: CodebookOpt = None,
+        user: UserOpt = None,
         reuse: Annotated[
             bool, typer.Option("--reuse/--no-reuse", help="Highlight passages shared with "
                                "other documents.")
@@ -127,7 +112,6 @@ def load_positions(path: Path, user: str) -> tuple[str | None, dict[str, int]]:
 def save_positions(path: Path, user: str, doc: str, positions: dict[str, int]) -> None:
     """Remember where `user` was (atomically: a crash leaves the old file or the new one)."""
     import json
-    import os
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -136,11 +120,12 @@ def save_positions(path: Path, user: str, doc: str, positions: dict[str, int]) -
     except (OSError, ValueError):
         data = {}
     data[user] = {"doc": doc, "positions": positions}
-    tmp = path.with_name(path.name + ".tmp")
+    from annotate.errors import AnnotateError
+    from annotate.files import write_atomic
+
     try:
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
+        write_atomic(path, json.dumps(data, indent=1, sort_keys=True).encode(), force=True)
+    except AnnotateError:
         pass  # where the cursor was is a convenience, never a reason to fail
 
 

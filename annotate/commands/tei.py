@@ -9,21 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from annotate.cli import PathsArg, fail, guarded, load, print_json
+from annotate.cli import PathsArg, StoreOpt, fail, guarded, load, print_json
 
 if TYPE_CHECKING:
     from annotate.corpus import Corpus
     from annotate.model import Annotation, Change, Cluster, Codebook, Passage, ThemeHit
     from annotate.tei import ExportData
 
-StoreOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        help="Annotation store (default: $ANNOTATE_STORE, else ./.annotate/annotations.sqlite).",
-        show_default=False,
-    ),
-]
 EXPORTS = Path("exports")
 
 
@@ -111,7 +103,8 @@ def register(app: typer.Typer) -> None:
         """Export the corpus with its annotations, themes and shared passages as TEI P5."""
 
         def run() -> None:
-            from annotate.tei import FORMATS, collation_bytes, export_bytes, write_atomic
+            from annotate.files import write_atomic
+            from annotate.tei import FORMATS, collation_bytes, export_bytes
 
             if fmt not in FORMATS:
                 fail(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")

@@ -3,24 +3,22 @@ sub-commands (check, show, export to and import from REFI-QDA .qdc)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from annotate.cli import JsonOpt, PathsArg, fail, guarded, load, print_json
+from annotate.cli import (
+    CodebookOpt,
+    ForceOpt,
+    JsonOpt,
+    PathsArg,
+    fail,
+    guarded,
+    load,
+    print_json,
+)
 
-CodebookOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--codebook",
-        help="Theme codebook (default: $ANNOTATE_CODEBOOK, else themes.toml in the corpus "
-        "directory, else seeds/themes.toml).",
-        show_default=False,
-    ),
-]
 CodebookArg = Annotated[
     Path | None,
     typer.Argument(
@@ -28,7 +26,6 @@ CodebookArg = Annotated[
         show_default=False,
     ),
 ]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
 
 
 def themes(
@@ -131,23 +128,6 @@ def show(file: CodebookArg = None, json_out: JsonOpt = False) -> None:
     guarded(run)
 
 
-def _write_atomic(path: Path, data: bytes, force: bool) -> None:
-    from annotate.errors import ExportError
-
-    if path.exists() and not force:
-        raise ExportError(f"{path} exists (use --force to overwrite)")
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def export(
     codebook: CodebookOpt = None,
     out: Annotated[
@@ -160,13 +140,14 @@ def export(
     """Export the codebook as a REFI-QDA codebook (.qdc) for QualCoder, ATLAS.ti, NVivo..."""
 
     def run() -> None:
+        from annotate.files import write_atomic
         from annotate.qdc import codebook_to_qdc
         from annotate.themes import codebook_path, load_codebook
 
         path = codebook_path(None, codebook)
         cb = load_codebook(path)
         target = out or Path("exports") / f"{path.stem}.qdc"
-        _write_atomic(target, codebook_to_qdc(cb), force)
+        write_atomic(target, codebook_to_qdc(cb), force=force)
         typer.echo(f"Wrote {target} ({len(cb.themes)} codes)")
 
     guarded(run)
@@ -182,10 +163,11 @@ def import_(
     """Import a REFI-QDA codebook (.qdc) as an editable TOML codebook."""
 
     def run() -> None:
+        from annotate.files import write_atomic
         from annotate.qdc import codebook_to_toml, read_qdc
 
         cb = read_qdc(file)
-        _write_atomic(out, codebook_to_toml(cb).encode("utf-8"), force)
+        write_atomic(out, codebook_to_toml(cb).encode("utf-8"), force=force)
         without = sum(1 for t in cb.themes if not t.patterns)
         note = f"; {without} without patterns (add some to match them)" if without else ""
         typer.echo(f"Wrote {out} ({len(cb.themes)} themes{note})")
