@@ -4,12 +4,9 @@ Timed, each with the process's peak resident memory so far (tracemalloc would sl
 run several times over):
 - export: the store's annotations and history read, the teiCorpus built, written atomically;
 - read: the export parsed back (safe parser) into annotations and history;
-- import: those annotations added to an empty store through `Store.import_annotation`.
+- import: those annotations added to an empty store (`import_into`, one transaction for the
+  whole import through `Store.import_annotations`).
 Quality: the import gives back exactly the annotations that were exported.
-
-The store commits each `import_annotation` in its own transaction (fsync'd), so filling a
-store is slow; `BENCH_TEI_STORE_N` (default 10,000) sets how many annotations go through a
-real store, and the figure for 100,000 is that time scaled. Export and read use all 100,000.
 """
 
 from __future__ import annotations
@@ -21,14 +18,14 @@ import tempfile
 from pathlib import Path
 
 from annotate.corpus import Corpus
+from annotate.files import write_atomic
 from annotate.model import Annotation, Change, Document, Metadata
 from annotate.store import Store
-from annotate.tei import ExportData, import_into, read_export, tei_bytes, write_atomic
+from annotate.tei import ExportData, import_into, read_export, tei_bytes
 from benchmarks.common import ROOT, SPEECHES, measure, table
 
 DOCS = int(os.environ.get("BENCH_TEI_DOCS", "1000"))
 ANNOTATIONS = int(os.environ.get("BENCH_TEI_N", "100000"))
-STORE_N = int(os.environ.get("BENCH_TEI_STORE_N", "10000"))
 THEMES = ("returns", "upstream", "whole-of-route", "funding", "partnership")
 USERS = ("alice", "bob", "carol")
 STAMP = "2026-01-01T00:00:00.000Z"
@@ -98,17 +95,13 @@ def main() -> None:
         same = list(imported.annotations) == anns and list(imported.history) == history
         rows.append([f"read back {ANNOTATIONS:,} annotations", f"{secs:.2f}", f"{peak:.0f}",
                      f"lossless: {same}"])
-        part = type(imported)(imported.documents, imported.annotations[:STORE_N],
-                              imported.history[:STORE_N], imported.format)
         with Store.open(Path(tmp) / "store.sqlite") as st:
-            report, secs, peak = measure(lambda: import_into(st, part, corpus), trace=False)
+            report, secs, peak = measure(lambda: import_into(st, imported, corpus),
+                                         trace=False)
             back = st.list()
-        ok = back == sorted(anns[:STORE_N], key=lambda a: (a.doc, a.start, a.end, a.id))
-        rows.append([f"import {STORE_N:,} into an empty store", f"{secs:.2f}",
+        ok = back == sorted(anns, key=lambda a: (a.doc, a.start, a.end, a.id))
+        rows.append([f"import {ANNOTATIONS:,} into an empty store", f"{secs:.2f}",
                      f"{peak:.0f}", f"{len(report.added):,} added, identical: {ok}"])
-        scaled = secs * ANNOTATIONS / max(1, STORE_N)
-        rows.append([f"import {ANNOTATIONS:,} (scaled)", f"{scaled:.0f}", "",
-                     "one transaction per annotation"])
     print(f"{DOCS} documents ({chars / 2**20:.1f} M characters) cut from {source}")
     print(table(["step", "seconds", "peak RSS MB", "result"], rows))
 
