@@ -506,7 +506,11 @@ class Store:
             (ann.id, ann.doc, ann.start, ann.end, ann.quote, ann.prefix, ann.suffix, ann.note,
              ann.user, ann.status, ann.created, ann.modified, int(ann.orphaned), int(removed)),
         )
-        self._set_themes_rows(ann.id, ann.themes)
+        # A new annotation has no theme rows to clear (imports insert 100,000s of these).
+        self._db.executemany(
+            "INSERT INTO annotation_themes (annotation, theme, position) VALUES (?, ?, ?)",
+            [(ann.id, t, i) for i, t in enumerate(_unique(ann.themes))],
+        )
 
     def _new_id(self) -> str:
         while True:
@@ -693,7 +697,7 @@ class Store:
                 f"annotation {ann.id} already exists with a different "
                 f"{', '.join(diff)}; not imported"
             )
-        self._insert(replace(ann, themes=_unique(ann.themes)))
+        self._insert(ann)
         if history:
             self._db.executemany(
                 "INSERT INTO history (annotation, user, at, action, detail) "
