@@ -8,16 +8,20 @@ registered here.
 from __future__ import annotations
 
 import importlib
-import json
-import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+import os
+from typing import Annotated
 
 import typer
 
 from annotate import __version__
-from annotate.errors import AnnotateError
+from annotate.commands.common import (
+    JsonOpt,
+    PathsArg,
+    SkipBadOpt,
+    guarded,
+    load,
+    print_json,
+)
 
 app = typer.Typer(
     name="annotate",
@@ -30,80 +34,6 @@ app = typer.Typer(
 
 # Areas whose commands live in annotate/commands/<area>.py, each with `register(app)`.
 COMMAND_MODULES = ("themes", "reuse", "annotations", "edit", "tei")
-
-T = TypeVar("T")
-
-PathsArg = Annotated[
-    list[Path] | None,
-    typer.Argument(help="Corpus directory or files (default: ./seeds).", show_default=False),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-SkipBadOpt = Annotated[
-    bool, typer.Option("--skip-bad", help="Skip files that cannot be read, and list them.")
-]
-StoreOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        help="Annotation store (default: $ANNOTATE_STORE, else ./.annotate/annotations.sqlite).",
-        show_default=False,
-    ),
-]
-UserOpt = Annotated[
-    str | None,
-    typer.Option("--user", help="Annotator (default: $ANNOTATE_USER, else the system user).",
-                 show_default=False),
-]
-CodebookOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--codebook",
-        help="Theme codebook (default: $ANNOTATE_CODEBOOK, else themes.toml in the corpus "
-        "directory, else seeds/themes.toml).",
-        show_default=False,
-    ),
-]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print `Error: message` on stderr and exit non-zero (no traceback for users)."""
-    typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def guarded(fn: Callable[[], T]) -> T:
-    """Run a command body, turning the core's errors into a one-line message."""
-    try:
-        return fn()
-    except AnnotateError as e:
-        fail(str(e), e.exit_code)
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
-    except BrokenPipeError:
-        # `annotate ... | head` closing the pipe early is not an error.
-        sys.stderr.close()
-        raise typer.Exit(0) from None
-
-
-def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-def load(paths: list[Path] | None, skip_bad: bool = False) -> Any:
-    """Read the corpus, reporting skipped files and decoding warnings on stderr."""
-    from annotate.corpus import load_corpus
-
-    corpus = load_corpus(paths or None, skip_bad=skip_bad)
-    for msg in corpus.skipped:
-        typer.echo(f"Skipped: {msg}", err=True)
-    for doc in corpus.documents:
-        for w in doc.warnings:
-            typer.echo(f"Warning: {w}", err=True)
-    if not corpus.documents:
-        fail("no readable documents in the corpus")
-    return corpus
-
 
 def _version(value: bool) -> None:
     if value:
@@ -162,12 +92,26 @@ def show(
         con = console()
         view = document_view(d, width=con.width)
         if pager and con.is_terminal and len(d.text) > 2000:
-            with con.pager(styles=True):
+            with con.pager(styles=pager_styles()):
                 con.print(view)
         else:
             con.print(view)
 
     guarded(run)
+
+
+def pager_styles() -> bool:
+    """Whether the pager can show colours. `less` shows escape codes as text unless given -R
+    (or -r), so an unset $LESS becomes -R; another $PAGER gets plain text."""
+    if os.path.basename((os.environ.get("PAGER") or "less").split()[0]) != "less":
+        return False
+    os.environ.setdefault("LESS", "-R")
+    for option in os.environ["LESS"].split():
+        if option.lower() == "--raw-control-chars" or (
+            not option.startswith("--") and "r" in option.lower()
+        ):
+            return True
+    return False
 
 
 def _register_areas() -> None:

@@ -34,6 +34,7 @@ META_KEYS = frozenset(
     "file id title date speakers author body genre source language note".split()
 )
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class Corpus:
         """A document by id, file name or file stem; a clear error otherwise."""
         for d in self.documents:
             if key in (d.id, d.path.name, d.path.stem):
+                return d
+        for d in self.documents:  # a path, as shell completion gives it ("seeds/002_….txt")
+            if Path(key) == d.path:
                 return d
         known = ", ".join(d.id for d in self.documents) or "none"
         raise CorpusError(f"unknown document {key!r} (known: {known})")
@@ -64,12 +68,15 @@ def decode(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
     empty, binary and undecodable files refused. Line ends are kept as they are."""
     if not data.strip():
         raise InputError(f"{name}: file is empty")
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        # Checked first: the UTF-32-LE mark begins with the UTF-16-LE one.
+        raise InputError(f"{name}: UTF-32 text is not supported; convert it to UTF-8 first")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), (f"{name}: decoded as UTF-16 (byte-order mark)",)
         except UnicodeDecodeError:
             raise InputError(f"{name}: has a UTF-16 byte-order mark but is not UTF-16") from None
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:
         raise InputError(f"{name}: looks like a binary file (contains NUL bytes), not text")
     try:
         text = data.decode("utf-8-sig")
@@ -106,8 +113,15 @@ def read_document(path: Path, meta: Metadata | None = None) -> Document:
 
         if not data.strip():
             raise InputError(f"{name}: file is empty")
+        if b"\x00" in data and not data.startswith(
+            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        ):
+            raise InputError(f"{name}: looks like a binary file (contains NUL bytes), not text")
         extracted = read_markup(path, data, fmt)
         text = extracted.text
+        if _CONTROL.search(text):
+            # The HTML parser reads any bytes; control characters mean they were not text.
+            raise InputError(f"{name}: looks like a binary file (control characters), not text")
         format_meta = extracted.meta
         if not text.strip():
             raise InputError(f"{name}: no text found in the {fmt.upper()} file")
@@ -182,9 +196,23 @@ def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
             f"{name}, line {line}: unknown table or key {key!r} (expected [corpus] and "
             "[[document]])"
         )
-    corpus_name = data.get("corpus", {}).get("name")
+    corpus_table = data.get("corpus", {})
+    if not isinstance(corpus_table, dict):
+        raise MetadataError(f"{name}: 'corpus' must be a table ([corpus])")
+    for key, value in corpus_table.items():
+        line = next(
+            (i for i, ln in enumerate(raw.splitlines(), 1)
+             if re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", ln)), 1
+        )
+        if key != "name":
+            raise MetadataError(
+                f"{name}, line {line}: unknown key {key!r} in [corpus] (known: name)"
+            )
+        if not isinstance(value, str):
+            raise MetadataError(f"{name}, line {line}: [corpus] name must be a string")
+    corpus_name = corpus_table.get("name")
     docs = data.get("document", [])
-    if not isinstance(docs, list):
+    if not isinstance(docs, list) or not all(isinstance(d, dict) for d in docs):
         raise MetadataError(f"{name}: 'document' must be an array of tables ([[document]])")
     result: dict[str, Metadata] = {}
     ids: dict[str, int] = {}
@@ -264,8 +292,11 @@ def load_corpus(
             if not found:
                 raise InputError(f"{p}: no .txt, .md, .html or .xml files in this directory")
             files.extend(found)
-        elif p.exists():
+        elif p.is_file():
             files.append(p)
+        elif p.exists():
+            # A device or pipe (/dev/zero, a FIFO) would be read forever.
+            raise InputError(f"{p}: not a regular file")
         else:
             raise InputError(f"{p}: no such file or directory")
     sidecars: dict[Path, tuple[str | None, dict[str, Metadata]]] = {}

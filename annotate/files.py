@@ -12,10 +12,10 @@ from annotate.errors import ExportError
 def write_atomic(path: Path, data: bytes, *, force: bool = False) -> None:
     """Write via a temporary file in the same directory and a rename, so a reader never sees
     half a file; an existing file is kept unless `force`."""
-    if path.exists() and not force:
-        raise ExportError(f"{path} exists; use --force to overwrite it")
     if path.is_dir():
         raise ExportError(f"{path} is a directory")
+    if path.exists() and not force:
+        raise ExportError(f"{path} exists; use --force to overwrite it")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -7,6 +7,7 @@ Other modules that need lxml (the TEI export) take `etree` and `parse_xml` from 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def _safe_parser() -> etree.XMLParser:
     )
 
 
+_POSITION = re.compile(r", line \d+, column \d+$")
+
+
 def parse_xml(data: bytes, name: str) -> etree._Element:
     """Parse untrusted XML; errors become `InputError` naming file:line:column."""
     if len(data) > MAX_XML_BYTES:
@@ -44,6 +48,7 @@ def parse_xml(data: bytes, name: str) -> etree._Element:
     except etree.XMLSyntaxError as e:
         line, col = e.position if e.position else (0, 0)
         msg = str(e.msg).split(" (line")[0] if e.msg else "malformed XML"
+        msg = _POSITION.sub("", msg)  # libxml2 repeats the position the prefix already gives
         raise InputError(f"{name}:{line}:{col}: malformed XML: {msg}") from None
 
 
@@ -57,11 +62,17 @@ class Extracted:
 
 # Block-level elements start a new paragraph (a blank line) in the extracted text.
 _HTML_BLOCKS = frozenset(
-    "p div h1 h2 h3 h4 h5 h6 li blockquote pre section article tr dd dt figcaption br".split()
+    "p div h1 h2 h3 h4 h5 h6 li blockquote pre section article tr dd dt figcaption".split()
 )
 _HTML_SKIP = frozenset(
     "script style nav header footer aside noscript form button svg template iframe".split()
 )
+
+
+# Elements that separate words without starting a paragraph: table cells, HTML line breaks,
+# TEI line, column and page breaks ("Three<lb/>four" is two words unless break="no"). A <br>
+# inside a <p> is a line break, not a paragraph end: "The UK will<br>act." is one sentence.
+_SEPARATORS = frozenset("td th br lb cb pb cell".split())
 
 
 def _collect(el: etree._Element, blocks: frozenset[str], skip: frozenset[str], out: list[str],
@@ -73,6 +84,8 @@ def _collect(el: etree._Element, blocks: frozenset[str], skip: frozenset[str], o
         return
     if tag in blocks:
         out.append("\n\n")
+    elif tag in _SEPARATORS and el.get("break") != "no":
+        out.append(" ")
     if el.text:
         out.append(el.text)
     for child in el:
@@ -163,7 +176,7 @@ def tei_text(data: bytes, name: str) -> Extracted:
     if date is not None:
         when = date.get("when")
         if when:
-            meta["date"] = when
+            meta["date"] = when.split("T")[0]  # an xs:dateTime keeps its day
         elif date.get("notBefore") and date.get("notAfter"):
             meta["date"] = f"{date.get('notBefore')}/{date.get('notAfter')}"
     parts: list[str] = []

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+import unicodedata
 import uuid
 from pathlib import Path
 from typing import Any
@@ -163,7 +164,9 @@ def _split_description(text: str, where: str) -> tuple[str, dict[str, Any]]:
 
 
 def _slug(name: str, taken: set[str]) -> str:
-    base = _SLUG.sub("-", name.casefold()).strip("-") or "code"
+    # Accents dropped rather than the letters ("Rückführung" -> "ruckfuhrung", not "r-ckf-hrung").
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    base = _SLUG.sub("-", ascii_name.casefold()).strip("-") or "code"
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1

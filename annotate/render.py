@@ -18,8 +18,11 @@ from annotate.text import word_count
 
 
 def console(width: int | None = None) -> Console:
-    """The console commands print to; tests pass a width and read `export_text()`."""
-    return Console(width=width, highlight=False, soft_wrap=False)
+    """The console commands print to; tests pass a width and read `export_text()`.
+
+    Markup is off: titles, speakers and texts are the user's, and "[/x]" in them is text, not
+    a rich tag (it used to crash with a traceback)."""
+    return Console(width=width, highlight=False, soft_wrap=False, markup=False)
 
 
 def document_summary(d: Document) -> dict[str, Any]:
@@ -72,7 +75,8 @@ def date_label(d: Document) -> str:
 
 def corpus_table(c: Corpus) -> Table:
     title = c.name or "Corpus"
-    table = Table(title=f"{title} ({len(c.documents)} documents)", title_justify="left")
+    n = len(c.documents)
+    table = Table(title=f"{title} ({n} document{'' if n == 1 else 's'})", title_justify="left")
     table.add_column("id", no_wrap=True, style="bold")
     table.add_column("date", no_wrap=True)
     table.add_column("title", ratio=3, overflow="fold")

@@ -825,7 +825,7 @@ def find_reuse(
         from annotate.errors import AnnotateError
 
         raise AnnotateError(f"--min-words must be at least 1, not {min_words}")
-    if max_df <= 0:
+    if not (0 < max_df < math.inf):  # also refuses NaN
         from annotate.errors import AnnotateError
 
         raise AnnotateError(f"--max-df must be above 0, not {max_df}")

@@ -233,11 +233,18 @@ class Store:
             raise StoreError(f"{path}: cannot open the store ({e})") from None
         store = cls(db, path)
         try:
+            tables = store._retry(lambda: {r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )})
+            if tables and "migrations" not in tables:
+                # Another program's database, named by mistake: not even its journal mode
+                # is changed.
+                raise StoreError("it already holds other tables")
             store._retry(lambda: store._db.execute("PRAGMA journal_mode=WAL").fetchone())
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
             store._migrate()
-        except sqlite3.DatabaseError as e:
+        except (sqlite3.DatabaseError, StoreError) as e:
             db.close()
             raise StoreError(f"{path}: not a usable annotation store ({e})") from None
         return store
@@ -268,7 +275,7 @@ class Store:
                     fn(self._db)
                     self._db.execute("INSERT INTO migrations VALUES (?, ?)", (name, now()))
 
-        self._write(run)
+        self._retry(lambda: self._transaction(run))
 
     def migrations(self) -> list[str]:
         """Names of the migrations applied to this database, in order."""
@@ -301,23 +308,30 @@ class Store:
                 if self._db.in_transaction:
                     self._db.execute("COMMIT")
 
-        return self._retry(attempt)
+        return self._reported(lambda: self._retry(attempt))
 
     def _write(self, fn: Callable[[], T]) -> T:
         """Run `fn` in one write transaction, committed before returning; retried if busy."""
+        return self._reported(lambda: self._retry(lambda: self._transaction(fn)))
 
-        def attempt() -> T:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn()
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-            return result
+    def _transaction(self, fn: Callable[[], T]) -> T:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn()
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        return result
 
-        return self._retry(attempt)
+    def _reported(self, fn: Callable[[], T]) -> T:
+        """SQLite's own failures (a read-only or full disk, a lock held past the timeout, a
+        damaged file) as a StoreError naming the store, never a traceback."""
+        try:
+            return fn()
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: the store failed ({e})") from None
 
     # -- reading --------------------------------------------------------------------------
 

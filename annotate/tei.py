@@ -102,6 +102,7 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 # ann.X.comment), so an id made from a user's value can never equal one of those.
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_\-]")
 _FIXED_IDS = ("app.annotate", "themes", "reuse", "reuse.verbatim", "reuse.near", "reuse.loose")
+_SPAN_N = re.compile(r"^(\d+):(\d+)$")
 _RANGE = re.compile(r"^#string-range\(\s*([^,\s)]+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)$")
 
 
@@ -302,6 +303,8 @@ class _Exporter:
             self.ids.get("user", "user.", u)
         self.doc_themes: dict[str, list[str]] = defaultdict(list)
         for a in data.annotations:
+            if a.doc not in self.layouts:
+                continue  # left out of the export: nothing may point at it
             self.ids.get("ann", "ann.", a.id)
             self.doc_themes[a.doc].extend(a.themes)
 
@@ -476,7 +479,9 @@ class _Exporter:
             rec.append(f'          <quote type="exact">{_esc(a.quote)}</quote>\n')
         if a.suffix:
             rec.append(f'          <quote type="suffix">{_esc(a.suffix)}</quote>\n')
-        orphan = ' subtype="orphaned"' if a.orphaned else ""
+        # An orphan's offsets may lie past the end of the changed text, where no pointer
+        # reaches: the record keeps them, so an import gives them back.
+        orphan = f' subtype="orphaned" n="{a.start}:{a.end}"' if a.orphaned else ""
         if rec:
             inner += [f'        <note type="record"{orphan}>\n', *rec, "        </note>\n"]
         elif a.orphaned:
@@ -511,7 +516,15 @@ class _Exporter:
                _tag("div", [("xml:id", f"{lay.xid}.div"), ("type", "statement")])]
         paras = d.paragraphs
         esc = _esc_safe
-        out.append(esc(full[: paras[0].start] if paras else full))
+
+        def between(text: str) -> str:
+            # A div holds only elements and XML whitespace: other text between paragraphs
+            # (a no-break space on a line of its own, say) goes in an `ab` of its own.
+            if text.strip(" \t\r\n"):
+                return f'<ab type="separator">{esc(text)}</ab>'
+            return esc(text)
+
+        out.append(between(full[: paras[0].start] if paras else full))
         for i, p in enumerate(paras):
             sents = p.sentences
             out += ['<p xml:id="', lay.sentence_xid(p.id), '">', esc(full[p.start:sents[0].start])]
@@ -522,7 +535,7 @@ class _Exporter:
                 if nxt > s.end:
                     out.append(esc(full[s.end:nxt]))
             nxt_p = paras[i + 1].start if i + 1 < len(paras) else len(full)
-            out += ["</p>", esc(full[p.end:nxt_p])]
+            out += ["</p>", between(full[p.end:nxt_p])]
         out.append("</div>\n      </body>\n    </text>\n  </TEI>")
         return "".join(out)
 
@@ -999,6 +1012,8 @@ def read_tei(data: bytes, name: str) -> Imported:
         if not doc_id or div is None:
             raise InputError(f"{name}:{_line(tei)}: a TEI document without its "
                              "idno type=\"annotate\" or text/body/div")
+        if doc_id in docs:
+            raise InputError(f"{name}:{_line(tei)}: document {doc_id!r} appears twice")
         text, spans = _element_offsets(div)
         docs[doc_id] = ImportedDoc(doc_id, digest, text)
         for xid, (a, b) in spans.items():
@@ -1038,6 +1053,9 @@ def read_tei(data: bytes, name: str) -> Imported:
                 note = (child.text or "") if len(child) == 0 else _text_of(child)
             elif kind == "record":
                 orphaned = child.get("subtype") == "orphaned"
+                kept = _SPAN_N.match(child.get("n") or "") if orphaned else None
+                if kept:
+                    start, end = int(kept[1]), int(kept[2])
                 for part in child:
                     if part.tag == date_tag:
                         fields["date." + (part.get("type") or "")] = part.get("when") or ""
@@ -1053,9 +1071,13 @@ def read_tei(data: bytes, name: str) -> Imported:
         if status not in STATUSES:
             raise InputError(f"{name}:{_line(span)}: unknown status {status!r}")
         quote = fields.get("quote.exact")
+        ann_id = attrs.get("n") or attrs.get(XML_ID) or ""
+        if not ann_id.strip():
+            raise InputError(f"{name}:{_line(span)}: an annotation span without its id "
+                             "(@n or @xml:id)")
         try:
             anns.append(Annotation(
-                id=attrs.get("n") or attrs.get(XML_ID) or "",
+                id=ann_id,
                 doc=doc_id, start=start, end=end,
                 quote=quote if quote is not None else (docs[doc_id].text or "")[start:end],
                 prefix=fields.get("quote.prefix", ""), suffix=fields.get("quote.suffix", ""),
@@ -1090,6 +1112,8 @@ def read_webanno(data: bytes, name: str) -> Imported:
         raise InputError(f"{name}: not valid UTF-8") from None
     except json.JSONDecodeError as e:
         raise InputError(f"{name}:{e.lineno}:{e.colno}: malformed JSON: {e.msg}") from None
+    except RecursionError:
+        raise InputError(f"{name}: JSON nested too deeply (unsafe input)") from None
     docs_in: list[Any] = []
     hist_in: list[Any] = []
     if isinstance(obj, list):
@@ -1104,11 +1128,17 @@ def read_webanno(data: bytes, name: str) -> Imported:
         docs_in = obj.get("annotate:documents", [])
         hist_in = obj.get("annotate:history", [])
     else:
+        items = None
+    if not isinstance(items, list):
         raise InputError(f"{name}: not Web Annotation JSON-LD (an annotation or a collection)")
+    docs_in = docs_in if isinstance(docs_in, list) else []
+    hist_in = hist_in if isinstance(hist_in, list) else []
     docs: dict[str, ImportedDoc] = {}
     for d in docs_in:
-        if isinstance(d, dict) and "annotate:doc" in d:
-            docs[d["annotate:doc"]] = ImportedDoc(d["annotate:doc"], d.get("annotate:sha256"))
+        if isinstance(d, dict) and isinstance(d.get("annotate:doc"), str):
+            digest = d.get("annotate:sha256")
+            docs[d["annotate:doc"]] = ImportedDoc(d["annotate:doc"],
+                                                  digest if isinstance(digest, str) else None)
     anns = []
     problems: list[str] = []
     unplaced: set[str] = set()
@@ -1264,28 +1294,36 @@ def _place(a: Annotation, d: Document, has_offsets: bool) -> Annotation | None:
         return a
     if not a.quote:
         return None
-    found: list[int] = []
+    # (start, end) of each occurrence: exact first, else with any run of whitespace matching
+    # any other (a tool showing the text as HTML quotes "Western\nBalkans" as one line).
+    found: list[tuple[int, int]] = []
     i = d.text.find(a.quote)
     while i != -1 and len(found) < 1000:
-        found.append(i)
+        found.append((i, i + len(a.quote)))
         i = d.text.find(a.quote, i + 1)
+    words = a.quote.split()
+    if not found and words:
+        loose = re.compile(r"\s+".join(map(re.escape, words)))
+        for m in loose.finditer(d.text):
+            found.append(m.span())
+            if len(found) >= 1000:
+                break
     if found:
-        def score(at: int) -> tuple[int, int]:
-            before = d.text[max(0, at - len(a.prefix)):at]
-            after = d.text[at + len(a.quote):at + len(a.quote) + len(a.suffix)]
+        def score(at: tuple[int, int]) -> tuple[int, int]:
+            before = d.text[max(0, at[0] - len(a.prefix)):at[0]]
+            after = d.text[at[1]:at[1] + len(a.suffix)]
             context = int(bool(a.prefix) and before.endswith(a.prefix)) + int(
                 bool(a.suffix) and after.startswith(a.suffix))
-            return (-context, abs(at - a.start))
+            return (-context, abs(at[0] - a.start))
 
-        start = min(found, key=score)
+        start, end = min(found, key=score)
     else:
         from annotate.diff import fuzzy_find
 
         near = fuzzy_find(d.text, a.quote, a.start)
         if near is None:
             return None
-        start = near
-    end = start + len(a.quote)
+        start, end = near, near + len(a.quote)
     return replace(a, doc=d.id, start=start, end=end, quote=d.text[start:end],
                    prefix=d.text[max(0, start - CONTEXT):start],
                    suffix=d.text[end:end + CONTEXT])

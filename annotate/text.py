@@ -55,6 +55,7 @@ TOKEN = re.compile(
 _BLOCK_START = re.compile(r"[ \t]*(?:#{1,6}\s|[*\-+\u2022]\s|\d{1,3}[.)]\s)")
 _HEADING = re.compile(r"[ \t]*#{1,6}\s")
 _ENDS_SENTENCE = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*\s*$")
+_TAIL = 32  # how far back from a line's end _ENDS_SENTENCE looks
 
 # Abbreviations after which a full stop does not end a sentence (lower-cased, no dot).
 ABBREVIATIONS = frozenset(
@@ -65,7 +66,10 @@ ABBREVIATIONS = frozenset(
 _CANDIDATE = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s)")
 _NEXT_START = re.compile(r"\s+(?=[\"'\u201c\u2018(\[]*[^\W_a-z]|[\"'\u201c\u2018(\[]*\d)")
 _LIST_MARKER = re.compile(r"\d{1,3}[.)]|[ivxIVX]{1,4}[.)]|[a-zA-Z][.)]")
-_WORD_BEFORE = re.compile(r"([^\W\d_][\w.]*)\.$")
+# The whole word before a full stop: not the "t" of "shouldn't." nor the "s" of "Saddam's.".
+_WORD_BEFORE = re.compile(r"(?<![\w'\u2019\-])([^\W\d_][\w.]*)\.$")
+# Abbreviations that only stand before a number ("No. 10", "Nos. 3 and 4"); "No. Never." ends.
+_BEFORE_NUMBER = frozenset(["no", "nos"])
 
 
 _UNIFY = tuple((chr(k), v) for k, v in _QUOTES.items())
@@ -153,13 +157,16 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
         wrapped = len(block) > 1 and max(b - a for a, b in block) <= WRAP_WIDTH
         start, end = block[0]
         for a, b in block[1:]:
-            line = text[a:b]
-            prev = text[start:end]
+            # The paragraph so far is never sliced or scanned whole: that made a long
+            # hard-wrapped block (OCR text, 2 MB) quadratic, minutes instead of a second.
             breaks = (
                 not wrapped
-                or _BLOCK_START.match(line) is not None
-                or _HEADING.match(prev) is not None
-                or (_ENDS_SENTENCE.search(prev) is not None and not line[:1].islower())
+                or _BLOCK_START.match(text, a, b) is not None
+                or _HEADING.match(text, start, end) is not None
+                or (
+                    _ENDS_SENTENCE.search(text, max(start, end - _TAIL), end) is not None
+                    and not text[a : a + 1].islower()
+                )
             )
             if breaks:
                 spans.append((start, end))
@@ -182,7 +189,9 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
         nxt = _NEXT_START.match(text, m.end(), end)
         if nxt is None or nxt.end() >= end:
             continue
-        if _is_abbreviation(text, s, m) or _LIST_MARKER.fullmatch(text, s, m.end()):
+        if _is_abbreviation(text, s, m, text[nxt.end()]):
+            continue
+        if _LIST_MARKER.fullmatch(text, s, m.end()):
             continue
         spans.append((s, m.end()))
         s = nxt.end()
@@ -191,7 +200,7 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _is_abbreviation(text: str, sentence_start: int, m: re.Match[str]) -> bool:
+def _is_abbreviation(text: str, sentence_start: int, m: re.Match[str], following: str) -> bool:
     if text[m.start()] != "." or m.end() - m.start() != 1:
         return False
     # Only the few characters before the stop matter; searching from the sentence start
@@ -200,7 +209,10 @@ def _is_abbreviation(text: str, sentence_start: int, m: re.Match[str]) -> bool:
     if before is None:
         return False
     word = before.group(1).lower()
-    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+    if word in _BEFORE_NUMBER:
+        return following.isdigit()
+    # A single letter is an initial ("J. Smith"), except the pronoun ("so do I. Then").
+    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha() and word != "i")
 
 
 def paragraphs(text: str, doc_id: str) -> tuple[Paragraph, ...]:

@@ -539,7 +539,10 @@ class Matcher:
             elif term.kind == "exact":
                 self._exact[term.value] = tid
             else:
-                self._prefixes.setdefault(term.value[:1], []).append((term.value, tid))
+                # Compared with the word without hyphens, as stems are: "co-operat*" hits
+                # "cooperation" and "co-operation" alike.
+                bare = term.value.replace("-", "")
+                self._prefixes.setdefault(bare[:1], []).append((bare, tid))
         return self._ids[term]
 
     def _compile(self, source: str) -> _Compiled:
@@ -570,8 +573,8 @@ class Matcher:
                     found.add(self._stems[key])
         if norm in self._exact:
             found.add(self._exact[norm])
-        for prefix, tid in self._prefixes.get(norm[:1], ()):
-            if norm.startswith(prefix) or bare.startswith(prefix):
+        for prefix, tid in self._prefixes.get(bare[:1], ()):
+            if bare.startswith(prefix):
                 found.add(tid)
         result = frozenset(found)
         self._words[word] = result

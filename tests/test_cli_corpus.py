@@ -107,3 +107,66 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         cmd = click_app.commands[name]  # type: ignore[attr-defined]
         assert cmd.help, f"command {name} has no help text"
         assert f"annotate {name}" in readme, f"`annotate {name}` is not in README.md"
+
+
+def test_brackets_in_texts_and_metadata_are_text_not_rich_markup(tmp_path: Path) -> None:
+    # "[/x]" used to reach rich's markup parser and crash with a traceback.
+    (tmp_path / "a.txt").write_text("Text with [/x] in it. Then [bold]b[/bold].", "utf-8")
+    (tmp_path / "corpus.toml").write_text(
+        '[[document]]\nfile = "a.txt"\ntitle = "[/oops] T"\nspeakers = ["[red]S"]\n', "utf-8")
+    result = runner.invoke(app, ["corpus", str(tmp_path)], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    assert "[/oops] T" in result.stdout and "[red]S" in result.stdout
+    assert "(1 document)" in result.stdout
+    result = runner.invoke(app, ["show", "a", str(tmp_path)], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    assert "Text with [/x] in it." in result.stdout and "[bold]b[/bold]" in result.stdout
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import annotate.render
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(annotate.render, "corpus_table", boom)
+    monkeypatch.delenv("ANNOTATE_DEBUG", raising=False)
+    result = runner.invoke(app, ["corpus", str(SEEDS)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unexpected ValueError: boom")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_show_accepts_the_path_shell_completion_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(app, ["show", "./seeds/002_3f54934f788c0788.txt", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["id"] == "002"
+
+
+@pytest.mark.parametrize(
+    ("pager", "less", "styles", "less_after"),
+    [
+        (None, None, True, "-R"),  # used to page styled text through a bare less: raw escapes
+        ("less", "-FX", False, "-FX"),
+        ("/usr/bin/less -S", "-FRX", True, "-FRX"),
+        (None, "--RAW-CONTROL-CHARS", True, "--RAW-CONTROL-CHARS"),
+        ("more", None, False, None),
+    ],
+)
+def test_show_pages_in_colour_only_where_the_pager_can(
+    monkeypatch: pytest.MonkeyPatch, pager: str | None, less: str | None, styles: bool,
+    less_after: str | None,
+) -> None:
+    import os
+
+    from annotate.cli import pager_styles
+
+    for name, value in (("PAGER", pager), ("LESS", less)):
+        monkeypatch.setenv(name, "")  # recorded, so pager_styles' own change is undone too
+        if value is None:
+            monkeypatch.delenv(name)
+        else:
+            monkeypatch.setenv(name, value)
+    assert pager_styles() is styles
+    assert os.environ.get("LESS") == less_after

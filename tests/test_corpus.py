@@ -68,6 +68,9 @@ def test_text_encodings_and_line_ends(tmp_path: Path) -> None:
         (b"  \n\n", "file is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "looks like a binary file"),
         (b"caf\xe9 au lait", "not valid UTF-8 (byte 0xe9 at offset 3)"),
+        # The UTF-32-LE byte-order mark begins with the UTF-16-LE one; it was read as UTF-16.
+        ("UTF-32 text.".encode("utf-32"), "UTF-32 text is not supported"),
+        (b"Text. " * 2000 + b"\x00", "looks like a binary file"),  # a NUL past the first 8 KB
     ],
 )
 def test_bad_files_are_refused_with_their_name(tmp_path: Path, data: bytes, message: str) -> None:
@@ -75,6 +78,25 @@ def test_bad_files_are_refused_with_their_name(tmp_path: Path, data: bytes, mess
     with pytest.raises(InputError) as e:
         read_document(path)
     assert str(e.value) == f"{path}: {message}" or str(e.value).startswith(f"{path}: {message}")
+
+
+def test_binary_files_named_html_are_refused(tmp_path: Path) -> None:
+    # The HTML parser accepts any bytes; these used to become documents of noise.
+    with pytest.raises(InputError, match="looks like a binary file"):
+        read_document(_write(tmp_path / "a.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR"))
+    with pytest.raises(InputError, match="looks like a binary file"):
+        read_document(_write(tmp_path / "b.html", b"<p>\x01\x02\x03\x90\x91\xfe</p>"))
+    page = "<html><body><p>Wide page.</p></body></html>".encode("utf-16")
+    assert read_document(_write(tmp_path / "c.html", page)).text == "Wide page.\n"
+
+
+def test_devices_and_pipes_are_refused_not_read_forever(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)  # reading it would block until a writer came
+    with pytest.raises(InputError, match="pipe.txt: not a regular file"):
+        load_corpus([fifo])
 
 
 def test_missing_path(tmp_path: Path) -> None:
@@ -109,6 +131,27 @@ def test_tei_text_and_header(tmp_path: Path) -> None:
     assert d.text == "Title\n\nFirst para.\n\nSecond.\n"
     assert (d.meta.title, d.meta.author, d.meta.body, d.meta.date) == (
         "A statement", "Jane Doe", "Home Office", "2023-06")
+    timed = tei.replace('when="2023-06"', 'when="2023-06-14T10:30:00Z"')
+    assert read_document(_write(tmp_path / "t.xml", timed)).meta.date == "2023-06-14"
+
+
+def test_line_breaks_and_table_cells_separate_words(tmp_path: Path) -> None:
+    tei = """<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body>
+      <p>Three<lb/>four and hy<lb break="no"/>phen.</p></body></text></TEI>"""
+    assert read_document(_write(tmp_path / "lb.xml", tei)).text == "Three four and hyphen.\n"
+    page = "<html><body><table><tr><td>Cell</td><td>next</td></tr></table></body></html>"
+    assert read_document(_write(tmp_path / "t.html", page)).text == "Cell next\n"
+    page = "<html><body><p>The UK will<br>act now.</p></body></html>"
+    assert [s.text for s in read_document(_write(tmp_path / "br.html", page)).sentences] == [
+        "The UK will act now."
+    ]
+
+
+def test_malformed_xml_position_is_given_once(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as e:
+        read_document(_write(tmp_path / "b.xml", "<TEI><broken"))
+    assert "b.xml:1:13: malformed XML:" in str(e.value)
+    assert "column" not in str(e.value)
 
 
 def test_unsafe_and_malformed_xml(tmp_path: Path) -> None:
@@ -152,6 +195,24 @@ def test_sidecar_errors_name_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(MetadataError) as e:
         read_sidecar(path)
     assert str(e.value) == f"{path}, line 6: duplicate id 'x' (also used on line 3)"
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('corpus = "x"\n', "'corpus' must be a table"),
+        ("document = [1, 2]\n", "'document' must be an array of tables"),
+        ("[corpus]\nname = 5\n", "line 2: [corpus] name must be a string"),
+        ('[corpus]\nname = "n"\ntitle = "t"\n', "line 3: unknown key 'title' in [corpus]"),
+    ],
+)
+def test_sidecar_of_the_wrong_shape_is_an_error_not_a_crash(
+    tmp_path: Path, toml: str, message: str
+) -> None:
+    path = _sidecar(tmp_path, toml)
+    with pytest.raises(MetadataError) as e:
+        read_sidecar(path)
+    assert message in str(e.value)
 
 
 def test_duplicate_ids_across_files(tmp_path: Path) -> None:

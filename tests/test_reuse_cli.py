@@ -65,6 +65,11 @@ def test_reuse_max_df_option() -> None:
     assert json.loads(result.output)["total_passages"] == 6
     bad = runner.invoke(app, ["reuse", str(SEEDS), "--max-df", "0"])
     assert bad.exit_code == 1 and bad.output == "Error: --max-df must be above 0, not 0.0\n"
+    # NaN and infinity are refused too (they used to end in a traceback).
+    for value in ("nan", "inf"):
+        bad = runner.invoke(app, ["reuse", str(SEEDS), "--max-df", value])
+        assert bad.exit_code == 1, bad.output
+        assert bad.output == f"Error: --max-df must be above 0, not {float(value)}\n"
 
 
 def test_reuse_table() -> None:

@@ -78,6 +78,34 @@ def test_not_a_database(tmp_path: Path) -> None:
         Store.open(bad)
 
 
+def test_another_programs_database_is_left_alone(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE customers (name TEXT)")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="not a usable annotation store .*other tables"):
+        Store.open(other)
+    db = sqlite3.connect(other)
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {"customers"}
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    db.close()
+
+
+def test_sqlite_failure_after_opening_is_a_store_error(store: Store) -> None:
+    """A store that cannot be written any more (read-only file, full disk) is reported as
+    StoreError (one `Error:` line in the CLI, a status message in the editor)."""
+    doc = make_doc()
+    a = store.add(doc, 0, 3, user="u")
+    store._db.execute("PRAGMA query_only = ON")
+    with pytest.raises(StoreError, match="the store failed .*readonly"):
+        store.add(doc, 4, 9, user="u")
+    with pytest.raises(StoreError, match="the store failed"):
+        store.set_note(a.id, "x", user="u")
+    assert [x.id for x in store.list()] == [a.id]  # reading still works
+
+
 def test_directory_as_store(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="is a directory"):
         Store.open(tmp_path)

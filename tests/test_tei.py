@@ -273,6 +273,59 @@ def test_characters_xml_cannot_carry_are_replaced_one_for_one(tmp_path: Path) ->
     assert select(span.get("target") or span.get("from"), texts) == texts["dctl.div"][10:20]
 
 
+def test_text_between_paragraphs_that_is_not_xml_whitespace_stays_valid(tmp_path: Path) -> None:
+    # Real speeches separate paragraphs with a line holding a no-break space: a div may not
+    # hold that text directly, so it goes in an `ab`; the div's text is still the document's.
+    f = tmp_path / "nbsp.txt"
+    f.write_text("\u00a0\nFirst paragraph here.\n\u00a0\nSecond paragraph there.\n\u00a0\n",
+                 encoding="utf-8")
+    corpus = load_corpus([f])
+    d = corpus.documents[0]
+    a = _ann(d, "z1", 3, 40, user="u")
+    data = tei_bytes(ExportData(corpus, (a,), when=WHEN))
+    root = parse_xml(data, "nbsp.xml")
+    assert_valid(root)
+    check_pointers(root)
+    texts = element_texts(root)
+    assert texts["dnbsp.div"] == d.text
+    span = root.find(f".//{tei('span')}")
+    assert select(span.get("target") or span.get("from"), texts) == d.text[3:40]
+    back = read_tei(data, "nbsp.xml")
+    assert back.documents["nbsp"].text == d.text and back.annotations == (a,)
+
+
+def test_history_of_an_annotation_left_out_points_nowhere(tmp_path: Path) -> None:
+    # An annotation of a document not in the exported corpus is left out; its history is
+    # still written, but without a target pointing at the missing span.
+    f = tmp_path / "one.txt"
+    f.write_text("Just one short statement here.\n", encoding="utf-8")
+    corpus = load_corpus([f])
+    d = corpus.documents[0]
+    kept = _ann(d, "k1", 0, 4, user="u")
+    gone = Annotation("g1", "elsewhere", 0, 4, "Just", user="u")
+    hist = (Change(1, "g1", "u", WHEN, "add", "{}"), Change(2, "k1", "u", WHEN, "add", "{}"))
+    root = parse_xml(tei_bytes(ExportData(corpus, (kept, gone), hist, when=WHEN)), "x.xml")
+    assert_valid(root)
+    check_pointers(root)
+    changes = root.findall(f".//{tei('change')}")
+    assert [(c.get("n"), c.get("target")) for c in changes] == [("g1", None), ("k1", "#ann.k1")]
+
+
+def test_orphan_past_the_end_of_its_text_keeps_its_offsets(tmp_path: Path) -> None:
+    # An orphan (its text shortened since) cannot be pointed at where it was; the record
+    # keeps its offsets, so reading the export back gives the same annotation.
+    f = tmp_path / "o.txt"
+    f.write_text("First paragraph is here.\n", encoding="utf-8")
+    corpus = load_corpus([f])
+    orphan = Annotation("o1", "o", 74, 96, "the quote we will lose", prefix="holds ",
+                        user="u", orphaned=True)
+    data = tei_bytes(ExportData(corpus, (orphan,), when=WHEN))
+    root = parse_xml(data, "o.xml")
+    assert_valid(root)
+    check_pointers(root)
+    assert read_tei(data, "o.xml").annotations == (orphan,)
+
+
 # --- the other formats -----------------------------------------------------------------------
 
 
@@ -414,6 +467,12 @@ def test_write_atomic_keeps_an_existing_file(tmp_path: Path) -> None:
     assert f.read_text() == "old"
     write_atomic(f, b"new", force=True)
     assert f.read_text() == "new"
+    # A directory is reported as one, with or without --force (not "exists; use --force").
+    for extra in ([], ["--force"]):
+        r = _run("export", str(SEEDS), "--out", str(tmp_path), "--no-reuse", *extra)
+        assert r.exit_code == 1 and r.output == f"Error: {tmp_path} is a directory\n", r.output
+    with pytest.raises(ExportError, match="is a directory"):
+        write_atomic(tmp_path, b"new")
 
 
 def test_awkward_ids_stay_unique_and_round_trip(tmp_path: Path) -> None:

@@ -228,3 +228,21 @@ def _foreign_id(iri: str) -> str:
     import hashlib
 
     return "w" + hashlib.sha256(iri.encode()).hexdigest()[:11]
+
+
+def test_webanno_quote_with_other_line_breaks_is_found(tmp_path: Path) -> None:
+    # A tool showing the text as HTML quotes a hard-wrapped phrase on one line; the quote is
+    # still found, with the document's own line break in the stored quote.
+    d = CORPUS.get("002")
+    start = d.text.index("Western\nBalkans")
+    item = {"id": "https://hyp.is/abc", "type": "Annotation",
+            "target": {"source": f"file:///home/bob/{d.path.name}", "selector": [
+                {"type": "TextQuoteSelector", "exact": "Western  Balkans"}]}}
+    f = tmp_path / "hyp.json"
+    f.write_text(json.dumps([item]))
+    store = tmp_path / "s.sqlite"
+    r = runner.invoke(app, ["import", str(f), str(SEEDS), "--store", str(store)])
+    assert r.exit_code == 0, r.output
+    with Store.open(store) as st_:
+        (a,) = st_.list()
+    assert (a.doc, a.start, a.end, a.quote) == ("002", start, start + 15, "Western\nBalkans")

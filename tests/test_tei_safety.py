@@ -97,3 +97,46 @@ def test_missing_file(tmp_path: Path) -> None:
     r = runner.invoke(app, ["import", str(tmp_path / "nope.xml"),
                             "--store", str(tmp_path / "s.sqlite")])
     assert r.exit_code == 1 and "nope.xml: no such file" in r.output
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[" * 200_000 + "]" * 200_000, "JSON nested too deeply"),
+    ('{"first": {"items": 5}}', "not Web Annotation JSON-LD"),
+])
+def test_json_of_the_wrong_shape_is_refused_clearly(tmp_path: Path, text: str,
+                                                     message: str) -> None:
+    f = tmp_path / "odd.json"
+    f.write_text(text)
+    with pytest.raises(InputError, match=message):
+        read_export(f)
+
+
+def test_json_with_odd_documents_and_history_imports_nothing(tmp_path: Path) -> None:
+    # Lists of documents or history of the wrong shape are ignored, not an unexpected error.
+    f = tmp_path / "odd.json"
+    f.write_text('{"items": [], "annotate:documents": [{"annotate:doc": ["x"]}, 7], '
+                 '"annotate:history": "x"}')
+    r = runner.invoke(app, ["import", str(f), "--store", str(tmp_path / "s.sqlite")])
+    assert r.exit_code == 0 and "0 added, 0 unchanged, 0 conflicts" in r.output, r.output
+
+
+def test_annotation_span_without_an_id_is_refused(tmp_path: Path) -> None:
+    # It used to be imported as an annotation whose id is the empty string.
+    from annotate.corpus import load_corpus
+    from annotate.model import Annotation
+    from annotate.tei import ExportData, tei_bytes
+    from tests.conftest import SEEDS
+
+    corpus = load_corpus([SEEDS])
+    d = corpus.get("002")
+    data = tei_bytes(ExportData(corpus, (Annotation("k1", "002", 0, 5, d.text[:5], user="u"),),
+                                when="2026-01-01T00:00:00Z")).decode()
+    f = tmp_path / "noid.xml"
+    f.write_text(data.replace(' xml:id="ann.k1" n="k1"', ""))
+    with pytest.raises(InputError, match=r"noid\.xml:\d+: an annotation span without its id"):
+        read_export(f)
+    # Two documents with one id: refused, not read as one over the other.
+    f.write_text(data.replace('<idno type="annotate">002</idno>',
+                              '<idno type="annotate">004</idno>'))
+    with pytest.raises(InputError, match=r"noid\.xml:\d+: document '004' appears twice"):
+        read_export(f)

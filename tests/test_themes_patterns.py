@@ -37,6 +37,9 @@ def matched(pattern: str, text: str, exclude: tuple[str, ...] = ()) -> list[str]
         ("transit*", "Transited through transit countries.", ["Transited", "transit"]),
         ("invest*", "Investigations and investment.", ["Investigations", "investment"]),
         ("invest", "Investigations and investment.", ["investment"]),
+        # ... where hyphens are ignored too, as for stems
+        ("co-operat*", "Cooperation and co-operating.", ["Cooperation", "co-operating"]),
+        ("cooperat*", "Co-operation.", ["Co-operation"]),
         # an exact form: no stemming, case-insensitive
         ("=joint", "A joint plan, jointly run. JOINT work.", ["joint", "JOINT"]),
         ("=data", "Data and datum.", ["Data"]),

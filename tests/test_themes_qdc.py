@@ -89,6 +89,15 @@ def test_import_from_another_tool() -> None:
     assert cb.themes[0].patterns == ()
 
 
+def test_ids_of_foreign_codes_keep_accented_letters() -> None:
+    data = f"""<CodeBook xmlns="{QDC_NS}"><Codes>
+      <Code guid="a" name="Rückführung" isCodable="true"/>
+      <Code guid="b" name="Coopération" isCodable="true"/>
+      <Code guid="c" name="日本" isCodable="true"/>
+    </Codes></CodeBook>""".encode()
+    assert qdc_to_codebook(data, "x.qdc").ids == ("ruckfuhrung", "cooperation", "code")
+
+
 def test_import_refuses_other_xml() -> None:
     with pytest.raises(CodebookError) as e:
         qdc_to_codebook(b"<Project xmlns='urn:QDA-XML:project:1.0'/>", "p.qde")

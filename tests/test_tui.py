@@ -553,3 +553,126 @@ def test_quit_keys_twice_in_a_row(corpus: Corpus, store: Store) -> None:
     st = editor(corpus, store)
     run(st, "1" + "qq" + C_C)  # keys typed ahead after the first quit must not break it
     assert len(store.list()) == 1
+
+
+def test_search_finds_a_phrase_across_a_line_break(corpus: Corpus, store: Store) -> None:
+    st = editor(corpus, store)
+    at = st.doc.text.index("Western\nBalkans")
+    run(st, "/western balkans" + ENTER)
+    assert st.search_hit == (at, at + len("Western\nBalkans")) and not st.error
+    quote = st.doc.text.index("UK's")
+    run(st, "g/uk’s" + ENTER)  # a typographic apostrophe finds the plain one
+    assert st.search_hit is not None and st.search_hit[0] == quote
+
+
+def test_search_line_opens_empty_and_enter_repeats(corpus: Corpus, store: Store) -> None:
+    st = editor(corpus, store)
+    text = st.doc.text.lower()
+    hits = [i for i in range(len(text)) if text.startswith("oic", i)]
+    run(st, "/oic" + ENTER)
+    # Typing after / is a new search, not the old one with more letters on the end.
+    run(st, "/summit" + ENTER)
+    assert st.search_query == "summit" and not st.error
+    run(st, "g/oic" + ENTER + "/" + ENTER)
+    assert st.search_hit == (hits[1], hits[1] + 3)
+
+
+def test_toggling_off_the_last_theme_keeps_a_note(corpus: Corpus, store: Store) -> None:
+    st = editor(corpus, store)
+    run(st, "1" + "n" + "Hours of thought." + C_S + "1")
+    [ann] = store.list()
+    assert ann.themes == () and ann.note == "Hours of thought."
+    assert "kept for its note" in st.message
+    run(st, "d")
+    assert store.list() == []
+
+
+def test_suggestion_mark_survives_three_themes(corpus: Corpus, store: Store) -> None:
+    st = editor(corpus, store)
+    doc = st.doc
+    store.add(doc, *sentence(doc, 0), themes=["border", "smuggling", "cooperation"],
+              user="other", status="suggested")
+    st.reload()
+    screen = screen_text(build_app(st, input=DummyInput(), output=DummyOutput()), 80, 24)
+    assert screen.splitlines()[0].lstrip().startswith("p1.s1 12?")
+
+
+def test_status_bar_hints_follow_the_mode_and_show_redo(corpus: Corpus, store: Store) -> None:
+    from annotate.tui.views import status_bar
+
+    st = editor(corpus, store)
+
+    def status() -> str:
+        return "".join(text for _, text, *_ in status_bar(st)())
+
+    st.begin_note()
+    assert "Ctrl-S save" in status() and "q quit" not in status()  # q is a letter of the note
+    st.cancel_note()
+    run(st, "1u")
+    st.clear_message()
+    assert "undo 0 redo 1" in status() and "? help" in status()
+
+
+def test_a_refused_note_keeps_the_editor_open(corpus: Corpus, store: Store) -> None:
+    """Someone removed the annotation while its note was being written: the save fails, and
+    the editor stays open with the text (Ctrl-C drops it), rather than losing it."""
+    from annotate.errors import StoreError
+
+    st = editor(corpus, store)
+    run(st, "1")
+    [ann] = store.list()
+    st.begin_note()
+    store.remove(ann.id, user="someone else")
+    with pytest.raises(StoreError, match="was removed"):
+        st.save_note("An hour of careful reading.")
+    assert st.mode == "note" and st.note_target == ann.id
+    st.cancel_note()
+    assert st.mode == "normal"
+
+
+def test_a_long_message_pushes_the_counts_out_of_the_status_bar(
+    corpus: Corpus, store: Store
+) -> None:
+    st = editor(corpus, store)
+    app = build_app(st, input=DummyInput(), output=DummyOutput())  # 80 columns
+    st.say("accepted bc23b86a, on to the next suggestion")
+    status = screen_text(app, 80, 24).splitlines()[-1]
+    assert status == " 002 5/5 p1.s1 │ 0 ann │ accepted bc23b86a, on to the next suggestion"
+    st.say("short")
+    app = build_app(st, input=DummyInput(), output=DummyOutput())
+    assert screen_text(app, 80, 24).splitlines()[-1] == \
+        " 002 5/5 p1.s1 1/733 │ 0 ann │ undo 0 │ short"
+
+
+def test_orphans_are_not_shown_at_their_stale_offsets(corpus: Corpus, store: Store) -> None:
+    """An annotation whose text changed and could not be found again keeps its old offsets,
+    which now hold other words: the editor must not paint it there or theme it."""
+    from dataclasses import replace
+
+    doc = corpus.get("002")
+    kept = store.add(doc, *sentence(doc, 0), themes=["border"], user="tester")
+    lost = store.add(doc, *sentence(doc, 1), themes=["smuggling"], user="tester")
+    changed = replace(doc, text=doc.text.replace(lost.quote, "Rewritten entirely."))
+    report = store.reanchor(Corpus(name="c", documents=(changed,)), user="tester")
+    assert report.orphaned == (lost.id,)
+    st = EditorState([changed], store, CODEBOOK, "tester")
+    assert [a.id for a in st.annotations().overlapping(0, len(changed.text))] == [kept.id]
+
+
+def test_accept_prefers_the_suggestion_under_a_shorter_annotation(
+    corpus: Corpus, store: Store
+) -> None:
+    """`s` lands on a sentence suggestion that starts with a short annotation of the
+    editor's own: `a` accepts the suggestion, not "already accepted" for the short one."""
+    st = editor(corpus, store)
+    doc = st.doc
+    mine = store.add(doc, doc.tokens[0].start, doc.tokens[2].end, themes=["border"],
+                     user="tester")
+    sugg = store.add(doc, *sentence(doc, 0), themes=["smuggling"], user="tester",
+                     status="suggested")
+    st.reload()
+    run(st, "g" + "a")
+    assert store.get(sugg.id).status == "accepted" and store.get(mine.id).status == "accepted"
+    assert st.message.startswith(f"accepted {sugg.id}")
+    run(st, "g" + "x")  # no suggestion left here: the shortest one, as before
+    assert store.get(mine.id).status == "rejected"

@@ -132,9 +132,13 @@ def terminal(setup: tuple[Path, Path]) -> Iterator[Callable[..., Terminal]]:
         t.close()
 
 
+STATUS = re.compile(r" \d+ ann( \d+\?)? │ ")
+
+
 def status_line(screen: str) -> str:
     lines = [ln for ln in screen.splitlines() if ln.strip()]
-    return next((ln for ln in reversed(lines) if " ann │ undo " in ln), "")
+    # A long message leaves out the word position and undo depth, never the counts.
+    return next((ln for ln in reversed(lines) if STATUS.search(ln)), "")
 
 
 def drawn_at(width: int, height: int) -> Callable[[str], bool]:

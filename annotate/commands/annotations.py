@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from annotate.cli import (
+from annotate.commands.common import (
     CodebookOpt,
     PathsArg,
     StoreOpt,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from annotate.cli import CodebookOpt, PathsArg, StoreOpt, UserOpt
+from annotate.commands.common import CodebookOpt, PathsArg, StoreOpt, UserOpt
 
 if TYPE_CHECKING:
     from annotate.corpus import Corpus
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
         Every change is saved as it is made; press ? in the editor for the keys.
         """
-        from annotate.cli import guarded
+        from annotate.commands.common import guarded
 
         guarded(lambda: _run(doc, paths, store, codebook, user, reuse, mouse))
 
@@ -56,7 +56,7 @@ def _run(
 ) -> None:
     import sys
 
-    from annotate.cli import fail, load
+    from annotate.commands.common import fail, load
 
     # `annotate edit seeds/` means a corpus, not a document called "seeds/".
     if doc is not None and not paths and Path(doc).exists() and (
@@ -79,6 +79,9 @@ def _run(
     provider = _reuse_provider(corpus) if reuse and len(corpus.documents) > 1 else None
     user = user or default_user()
     with Store.open(store_path) as st:
+        # Texts edited since they were annotated: find the annotations again first, so none is
+        # shown (and changed) at offsets that now hold other words.
+        report = st.reanchor(corpus, user=user)
         place = st.path.with_suffix(".edit.json")
         last_doc, positions = load_positions(place, user)
         ids = [d.id for d in corpus.documents]
@@ -90,6 +93,10 @@ def _run(
         )
         d = state.doc
         state.say(f"{d.id}: {d.meta.title or d.path.name} · ? shows the keys")
+        orphans = len(report.orphaned) + len(report.still_orphaned)
+        if report.moved or orphans:
+            state.say(f"texts changed: {len(report.moved)} re-anchored, {orphans} orphaned "
+                      "(hidden; annotate doctor lists them)", error=bool(orphans))
         try:
             build_app(state, mouse=mouse).run()
         finally:

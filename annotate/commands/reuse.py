@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from annotate.cli import JsonOpt, PathsArg, guarded, load, print_json
+from annotate.commands.common import JsonOpt, PathsArg, guarded, load, print_json
 
 # Mirrors annotate.reuse.DEFAULT_MIN_WORDS / DEFAULT_MAX_DF (not imported: keeps --help fast);
 # tests check they agree.

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from annotate.cli import PathsArg, StoreOpt, fail, guarded, load, print_json
+from annotate.commands.common import PathsArg, StoreOpt, fail, guarded, load, print_json
 
 if TYPE_CHECKING:
     from annotate.corpus import Corpus
@@ -110,6 +110,8 @@ def register(app: typer.Typer) -> None:
                 fail(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
             corpus = load(paths)
             target = out or default_out(paths, corpus, fmt)
+            if target.is_dir():
+                fail(f"{target} is a directory")
             if target.exists() and not force:
                 fail(f"{target} exists; use --force to overwrite it")
             if fmt == "collation":

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from annotate.cli import (
+from annotate.commands.common import (
     CodebookOpt,
     ForceOpt,
     JsonOpt,

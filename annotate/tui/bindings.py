@@ -312,10 +312,9 @@ def build_bindings(state: EditorState, views: Views) -> Bindings:
 
     @b.on("normal", "/")
     def search_open(event: KeyPressEvent) -> None:
-        """Search this document (case-insensitive)."""
+        """Search this document (case-insensitive; Enter alone repeats the last search)."""
         st.mode = "search"
-        views.search_buffer.text = st.search_query
-        views.search_buffer.cursor_position = len(st.search_query)
+        views.search_buffer.text = ""
 
     @b.on("normal", "c-n", ">")
     def search_next(event: KeyPressEvent) -> None:

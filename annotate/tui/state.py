@@ -19,6 +19,26 @@ from typing import Protocol
 
 from annotate.model import Annotation, Codebook, Document, Passage, Side, Theme
 
+# Characters typed plainly that match their typographic forms in a document.
+_EQUIVALENT = {
+    "'": "'’‘", "’": "'’‘", "‘": "'’‘",
+    '"': '"“”', "“": '"“”', "”": '"“”',
+    "-": "-–—", "–": "-–—", "—": "-–—",
+}
+
+
+def search_pattern(query: str) -> re.Pattern[str]:
+    """`query` case-insensitively, any run of whitespace matching any other (the texts are
+    hard-wrapped, so a phrase often spans a line break) and plain quotes and dashes matching
+    their typographic forms."""
+    words = [
+        "".join(f"[{re.escape(_EQUIVALENT[c])}]" if c in _EQUIVALENT else re.escape(c)
+                for c in w)
+        for w in query.split()
+    ]
+    return re.compile(r"\s+".join(words), re.IGNORECASE)
+
+
 MODES = ("normal", "search", "theme", "note", "help", "reuse")
 THEME_KEYS = "1234567890"  # the 10th theme is on 0
 
@@ -293,7 +313,10 @@ class EditorState:
         doc_id = doc_id or self.doc.id
         anns = self._anns.get(doc_id)
         if anns is None:
-            anns = self._anns[doc_id] = DocAnnotations(self.store.list(doc=doc_id))
+            # An orphan's offsets point at text that no longer holds its quote: not shown.
+            anns = self._anns[doc_id] = DocAnnotations(
+                [a for a in self.store.list(doc=doc_id) if not a.orphaned]
+            )
         return anns
 
     def reuse_spans(self) -> list[tuple[int, int, Passage]]:
@@ -396,20 +419,25 @@ class EditorState:
         sent = self.doc.sentence_at(self.offset())
         return short_id(sent.id) if sent else ""
 
-    def current_annotation(self) -> Annotation | None:
+    def current_annotation(self, suggestion_first: bool = False) -> Annotation | None:
         """The annotation the cursor is on: the one exactly matching the selection, else the
-        shortest one containing the cursor token (rejected suggestions last)."""
+        shortest one containing the cursor token (rejected suggestions last; suggestions
+        first when asked, for accept and reject)."""
         anns = self.annotations()
+
+        def later(x: Annotation) -> tuple[bool, bool]:
+            return x.status == "rejected", suggestion_first and x.status != "suggested"
+
         sel = self.selection()
         if sel is not None:
             exact = anns.exact(*sel)
             if exact:
-                return min(exact, key=lambda a: a.status == "rejected")
+                return min(exact, key=later)
         a, b = self.cursor_span()
         inside = [x for x in anns.overlapping(a, b) if x.start <= a and b <= x.end]
         if not inside:
             return None
-        return min(inside, key=lambda x: (x.status == "rejected", x.end - x.start, -x.start))
+        return min(inside, key=lambda x: (*later(x), x.end - x.start, -x.start))
 
     def reuse_here(self) -> Passage | None:
         off = self.offset()
@@ -621,22 +649,24 @@ class EditorState:
         ann = candidates[0]
         if theme.id in ann.themes:
             themes = tuple(t for t in ann.themes if t != theme.id)
-            if not themes:
+            if not themes and not ann.note:
                 gone = self.store.remove(ann.id, user=self.user)
                 self._changed(gone, removed=True)
                 self.say(f"removed {ann.id} (its last theme, {label}, toggled off)")
                 return
             ann = self.store.set_themes(ann.id, themes, user=self.user)
             self._changed(ann)
-            self.say(f"{ann.id}: removed {label}")
+            kept = "" if themes else " (kept for its note; d deletes it)"
+            self.say(f"{ann.id}: removed {label}{kept}")
         else:
             ann = self.store.set_themes(ann.id, (*ann.themes, theme.id), user=self.user)
             self._changed(ann)
             self.say(f"{ann.id}: added {label}")
 
     def set_status(self, status: str) -> None:
-        """Accept or reject the annotation under the cursor, then go to the next suggestion."""
-        ann = self.current_annotation()
+        """Accept or reject the annotation under the cursor (a suggestion before any other
+        there), then go to the next suggestion."""
+        ann = self.current_annotation(suggestion_first=True)
         if ann is None:
             self.say("no annotation under the cursor", error=True)
             return
@@ -674,11 +704,12 @@ class EditorState:
         self.mode = "note"
 
     def save_note(self, text: str) -> None:
+        """Save the note and close the editor; if the store refuses it (the annotation was
+        removed meanwhile, the disk is read-only), the editor stays open with the text."""
         target = self.note_target
-        self.mode = "normal"
-        self.note_target = None
         text = text.rstrip()
         if target is None:
+            self.mode = "normal"
             return
         if isinstance(target, str):
             ann = self.store.set_note(target, text, user=self.user)
@@ -690,6 +721,8 @@ class EditorState:
             self.say(f"added {ann.id} with a note")
         else:
             self.say("empty note: nothing saved")
+        self.mode = "normal"
+        self.note_target = None
 
     def cancel_note(self) -> None:
         self.mode = "normal"
@@ -790,14 +823,17 @@ class EditorState:
         if found is None:
             if len(self._matches) > 32:
                 self._matches.clear()
-            rx = re.compile(re.escape(self.search_query), re.IGNORECASE)
+            rx = search_pattern(self.search_query)
             found = self._matches[key] = [m.span() for m in rx.finditer(self.doc.text)]
         return found
 
     def search(self, query: str) -> None:
         self.mode = "normal"
-        if not query:
-            self.say("empty search")
+        if not query.strip():
+            if self.search_query:  # as in vi, an empty search repeats the last one
+                self._search_step(1)
+            else:
+                self.say("empty search")
             return
         self.search_query = query
         self.search_hit = None

@@ -191,8 +191,8 @@ def render_lines(
         if cur is not None:
             _paint(styles, a, *cur, "class:cursor")
         marks.sort(key=lambda m: THEME_KEYS.find(m[1]) % 11)
-        if suggested:
-            marks.append(("class:suggested", "?"))
+        if suggested:  # the ? stays visible however many themes the line carries
+            marks = [*marks[: MARKS - 1], ("class:suggested", "?")]
         marks = marks[:MARKS]
         frags: StyleAndTextTuples = [
             ("class:gutter.sentence", line.sentence.rjust(label_w) + " "),
@@ -277,17 +277,43 @@ def _side(st: EditorState) -> StyleAndTextTuples:
     return out
 
 
+# What the status bar says when there is no message: the keys that matter in each mode (in
+# the note editor, `q` and `?` are letters of the note).
+MODE_HINTS = {
+    "normal": "? help  q quit",
+    "note": "Ctrl-S save  Ctrl-C cancel",
+    "search": "Enter search  Esc cancel",
+    "theme": "Enter toggle  Esc cancel",
+    "help": "any other key closes",
+    "reuse": "any other key closes",
+}
+
+
+def _columns() -> int:
+    """The terminal's width (80 when there is no running application to ask)."""
+    from prompt_toolkit.application.current import get_app
+
+    try:
+        return get_app().output.get_size().columns
+    except Exception:
+        return 80
+
+
 def status_bar(state: EditorState) -> Callable[[], StyleAndTextTuples]:
     def get() -> StyleAndTextTuples:
         s = state.status()
         sel = f" sel {s['selection']}" if s["selection"] else ""
-        left = (
-            f" {s['doc']} {s['doc_pos']} {s['sentence']} {s['word']}/{s['words']}{sel}"
-            f" │ {s['annotations']} ann"
-            + (f" {s['suggested']}?" if s["suggested"] else "")
-            + f" │ undo {s['undo']} │ "
+        counts = f" │ {s['annotations']} ann" + (
+            f" {s['suggested']}?" if s["suggested"] else ""
         )
-        msg = str(s["message"]) or "? help  q quit"
+        undo = f" │ undo {s['undo']}" + (f" redo {s['redo']}" if s["redo"] else "")
+        left = (f" {s['doc']} {s['doc_pos']} {s['sentence']} {s['word']}/{s['words']}{sel}"
+                f"{counts}{undo} │ ")
+        msg = str(s["message"]) or MODE_HINTS.get(str(s["mode"]), "")
+        if s["message"] and len(left) + len(msg) > _columns():
+            # A message cut off is worse than the word position and undo depth left out for
+            # a moment: they come back with the next key.
+            left = f" {s['doc']} {s['doc_pos']} {s['sentence']}{sel}{counts} │ "
         cls = "class:status.error" if state.error else "class:status.message"
         return [("class:status", left), (cls, msg)]
 

@@ -1,0 +1,99 @@
+"""What every command shares: the common options, and the error contract (`Error: …` on
+stderr and a non-zero exit, never a traceback).
+
+Kept apart from `cli.py` so a command module can be imported on its own: `cli.py` imports the
+command modules to register them, and they import this, never `cli.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+
+from annotate.errors import AnnotateError
+
+T = TypeVar("T")
+
+PathsArg = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Corpus directory or files (default: ./seeds).", show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+SkipBadOpt = Annotated[
+    bool, typer.Option("--skip-bad", help="Skip files that cannot be read, and list them.")
+]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Annotation store (default: $ANNOTATE_STORE, else ./.annotate/annotations.sqlite).",
+        show_default=False,
+    ),
+]
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", help="Annotator (default: $ANNOTATE_USER, else the system user).",
+                 show_default=False),
+]
+CodebookOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--codebook",
+        help="Theme codebook (default: $ANNOTATE_CODEBOOK, else themes.toml in the corpus "
+        "directory, else seeds/themes.toml).",
+        show_default=False,
+    ),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print `Error: message` on stderr and exit non-zero (no traceback for users)."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    """Run a command body, turning the core's errors into a one-line message."""
+    try:
+        return fn()
+    except AnnotateError as e:
+        fail(str(e), e.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except BrokenPipeError:
+        # `annotate ... | head` closing the pipe early is not an error.
+        sys.stderr.close()
+        raise typer.Exit(0) from None
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise
+    except Exception as e:
+        # A bug of ours must still not show a user a traceback; ANNOTATE_DEBUG=1 shows it.
+        if os.environ.get("ANNOTATE_DEBUG"):
+            raise
+        fail(f"unexpected {type(e).__name__}: {e} (set ANNOTATE_DEBUG=1 for the traceback)")
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def load(paths: list[Path] | None, skip_bad: bool = False) -> Any:
+    """Read the corpus, reporting skipped files and decoding warnings on stderr."""
+    from annotate.corpus import load_corpus
+
+    corpus = load_corpus(paths or None, skip_bad=skip_bad)
+    for msg in corpus.skipped:
+        typer.echo(f"Skipped: {msg}", err=True)
+    for doc in corpus.documents:
+        for w in doc.warnings:
+            typer.echo(f"Warning: {w}", err=True)
+    if not corpus.documents:
+        fail("no readable documents in the corpus")
+    return corpus
