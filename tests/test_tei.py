@@ -420,7 +420,7 @@ def test_cli_export_writes_valid_tei_and_refuses_to_overwrite(tmp_path: Path) ->
     out = tmp_path / "out" / "seeds.xml"
     r = _run("export", str(SEEDS), "--out", str(out), "--store", str(store))
     assert r.exit_code == 0, r.output
-    assert re.search(r"Wrote .*seeds\.xml: 5 documents, 1 annotations, \d+ theme hits", r.output)
+    assert re.search(r"Wrote .*seeds\.xml: 5 documents, 1 annotation, \d+ theme hits", r.output)
     root = parse_xml(out.read_bytes(), str(out))
     assert_valid(root)
     check_pointers(root)

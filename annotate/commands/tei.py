@@ -151,11 +151,15 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"Wrote {target}: {len(data.annotations) - len(skipped)} "
                            "annotations")
                 return
-            typer.echo(
-                f"Wrote {target}: {len(corpus.documents)} documents, "
-                f"{len(data.annotations) - len(skipped)} annotations, {hits} theme hits, "
-                f"{len(data.passages)} shared passages, {len(data.clusters)} clusters"
-            )
+            counts = [
+                (len(corpus.documents), "document"),
+                (len(data.annotations) - len(skipped), "annotation"),
+                (hits, "theme hit"),
+                (len(data.passages), "shared passage"),
+                (len(data.clusters), "cluster"),
+            ]
+            typer.echo(f"Wrote {target}: " + ", ".join(
+                f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in counts))
 
         guarded(run)
 
