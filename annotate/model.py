@@ -44,7 +44,8 @@ def date_precision(date: str) -> str:
             except ValueError:
                 raise ValueError(f"bad date {date!r}: day {parts[2]} does not exist") from None
     if m["to"] is not None:
-        if m["to"] < m["from"]:
+        # Compare the earliest day of FROM with the latest of TO, so "2023-06/2023" is fine.
+        if m["to"].ljust(10, "\uffff") < m["from"]:
             raise ValueError(f"bad date {date!r}: the range ends before it starts")
         return "range"
     return ("year", "month", "day")[m["from"].count("-")]

@@ -300,7 +300,10 @@ def _read(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise CodebookError(f"codebook not found: {path}") from None
+        raise CodebookError(
+            f"codebook not found: {path} (write a themes.toml beside the corpus, or pass "
+            "--codebook FILE or set ANNOTATE_CODEBOOK)"
+        ) from None
     except IsADirectoryError:
         raise CodebookError(f"{path}: is a directory, not a codebook file") from None
     except OSError as e:

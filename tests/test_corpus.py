@@ -238,3 +238,22 @@ def test_skip_bad_keeps_the_good_files(tmp_path: Path) -> None:
 def test_metadata_falls_back_to_the_file_name(tmp_path: Path) -> None:
     d = read_document(_write(tmp_path / "plain-notes.md", "# Notes\n\nSome text."))
     assert (d.id, d.meta.title, d.meta.date, d.format) == ("plain-notes", None, None, "markdown")
+
+
+@pytest.mark.parametrize(
+    ("date", "precision"),
+    [("2007", "year"), ("2023-06", "month"), ("2024-11-07", "day"), ("2016/2018", "range"),
+     ("2023-06/2023", "range"), ("2007-04/2007-06", "range")],
+)
+def test_date_precision_follows_the_written_form(date: str, precision: str) -> None:
+    from annotate.model import date_precision
+
+    assert date_precision(date) == precision
+
+
+@pytest.mark.parametrize("date", ["2018/2016", "2023-06/2023-05", "2023-02-30", "07/2023"])
+def test_impossible_dates_are_refused(date: str) -> None:
+    from annotate.model import date_precision
+
+    with pytest.raises(ValueError, match="bad date"):
+        date_precision(date)
