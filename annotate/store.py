@@ -684,12 +684,57 @@ class Store:
         """
 
         def run() -> builtins.list[bool | str]:
+            ids = [ann.id for ann, _ in items]
+            known: set[str] = set()
+            for i in range(0, len(ids), 500):  # SQLite caps the number of ? per statement
+                chunk = ids[i : i + 500]
+                known.update(r[0] for r in self._db.execute(
+                    f"SELECT id FROM annotations WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ))
+            # New annotations (nearly all of an import) are inserted in bulk; an id already in
+            # the store, or twice in the batch, goes through the careful one-by-one check.
+            rows: builtins.list[tuple[Any, ...]] = []
+            theme_rows: builtins.list[tuple[str, str, int]] = []
+            hist_rows: builtins.list[tuple[str, str, str, str, str]] = []
+
+            def flush() -> None:
+                self._db.executemany(
+                    f"INSERT INTO annotations ({_COLUMNS}) VALUES "
+                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                self._db.executemany(
+                    "INSERT INTO annotation_themes (annotation, theme, position) "
+                    "VALUES (?, ?, ?)", theme_rows)
+                self._db.executemany(
+                    "INSERT INTO history (annotation, user, at, action, detail) "
+                    "VALUES (?, ?, ?, ?, ?)", hist_rows)
+                rows.clear()
+                theme_rows.clear()
+                hist_rows.clear()
+
             results: builtins.list[bool | str] = []
+            at = now()
             for ann, history in items:
-                try:
-                    results.append(self._import_one(ann, history))
-                except StoreError as e:
-                    results.append(str(e))
+                if ann.id in known:
+                    flush()
+                    try:
+                        results.append(self._import_one(ann, history))
+                    except StoreError as e:
+                        results.append(str(e))
+                    continue
+                known.add(ann.id)
+                rows.append((ann.id, ann.doc, ann.start, ann.end, ann.quote, ann.prefix,
+                             ann.suffix, ann.note, ann.user, ann.status, ann.created,
+                             ann.modified, int(ann.orphaned), 0))
+                theme_rows.extend((ann.id, t, i) for i, t in enumerate(_unique(ann.themes)))
+                if history:
+                    hist_rows.extend((ann.id, ch.user, ch.when, ch.action, ch.detail)
+                                     for ch in history)
+                else:
+                    hist_rows.append((ann.id, ann.user, at, "import", json.dumps(
+                        _detail_of(ann), ensure_ascii=False, sort_keys=True)))
+                results.append(True)
+            flush()
             return results
 
         return self._write(run)

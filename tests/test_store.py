@@ -403,3 +403,9 @@ def test_import_many_in_one_transaction(store: Store) -> None:
     assert isinstance(outcome[1], str) and "already exists with a different note" in outcome[1]
     assert [a.id for a in store.list(doc="d1") if a.id.startswith("bulk")] == [
         a.id for a in anns]
+    twice = Annotation(id="bulk9999", doc="d1", start=4, end=9, quote="Prime", themes=("t",),
+                       user="ed", created="2024-01-01T00:00:00.000Z",
+                       modified="2024-01-01T00:00:00.000Z")
+    assert store.import_annotations([(twice, ()), (twice, ())]) == [True, False]
+    assert store.get("bulk9999") == twice
+    assert [c.action for c in store.history("bulk9999")] == ["import"]
