@@ -34,8 +34,9 @@ from prompt_toolkit.widgets import Frame, TextArea
 from annotate.diff import DELETE, INSERT
 from annotate.tui.state import THEME_KEYS, EditorState
 
-SIDE_WIDTH = 24  # 80 columns leave the text ~44; wide screens get more room for labels
-WIDE_SIDE_WIDTH = 34
+SIDE_WIDTH = 24  # 80 columns leave the text ~44; wider screens give the labels more room
+WIDE_SIDE_WIDTH = 30  # from 96 columns: "1 ● Whole-of-route approach" fits whole
+MAX_SIDE_WIDTH = 44
 MARKS = 3  # theme marks in the gutter
 PALETTE = (
     "ansired", "ansigreen", "ansiyellow", "ansiblue", "ansimagenta",
@@ -74,7 +75,11 @@ def style() -> Style:
 
 
 def side_width() -> int:
-    return SIDE_WIDTH if get_app().output.get_size().columns < 110 else WIDE_SIDE_WIDTH
+    # Past ~80 columns more text width does not help reading; the theme labels get the rest.
+    columns = get_app().output.get_size().columns
+    if columns < 96:
+        return SIDE_WIDTH
+    return max(WIDE_SIDE_WIDTH, min(MAX_SIDE_WIDTH, columns - 100))
 
 
 def theme_class(state: EditorState, theme_id: str) -> str:
