@@ -19,6 +19,7 @@ LINE_END = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 # A block whose longest line is at most this long, with two or more lines, is taken to be
 # hard-wrapped (as seeds 002 and 003 are, at ~65 columns); longer lines are paragraphs.
 WRAP_WIDTH = 100
+WRAPPED_SHARE = 0.8
 
 _QUOTES = str.maketrans(
     {
@@ -144,6 +145,18 @@ def _blocks(text: str) -> Iterator[list[tuple[int, int]]]:
         yield block
 
 
+def _is_hard_wrapped(block: list[tuple[int, int]]) -> bool:
+    """Whether a block's lines are a wrapped paragraph rather than one paragraph each.
+
+    Every line short, or (in three lines or more) nearly every line: one long title or URL
+    line must not turn a whole hard-wrapped page into one paragraph per line.
+    """
+    if len(block) < 2:
+        return False
+    short = sum(1 for a, b in block if b - a <= WRAP_WIDTH)
+    return short == len(block) or (len(block) >= 3 and short >= WRAPPED_SHARE * len(block))
+
+
 def paragraph_spans(text: str) -> list[tuple[int, int]]:
     """[start, end) of each paragraph.
 
@@ -154,13 +167,18 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
     """
     spans: list[tuple[int, int]] = []
     for block in _blocks(text):
-        wrapped = len(block) > 1 and max(b - a for a, b in block) <= WRAP_WIDTH
+        wrapped = _is_hard_wrapped(block)
         start, end = block[0]
+        prev_long = end - start > WRAP_WIDTH
         for a, b in block[1:]:
             # The paragraph so far is never sliced or scanned whole: that made a long
             # hard-wrapped block (OCR text, 2 MB) quadratic, minutes instead of a second.
+            long = b - a > WRAP_WIDTH
             breaks = (
                 not wrapped
+                # a line longer than the wrap width was not wrapped: it stands alone
+                or long
+                or prev_long
                 or _BLOCK_START.match(text, a, b) is not None
                 or _HEADING.match(text, start, end) is not None
                 or (
@@ -172,6 +190,7 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
                 spans.append((start, end))
                 start = a
             end = b
+            prev_long = long
         spans.append((start, end))
     return spans
 

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from annotate.text import normalise, paragraphs, sentence_spans, stem, tokens
+from tests.conftest import SEEDS
 
 LINE_ENDS = ["\n", "\r\n", "\r", "\x85", "\u2028", "\n\n", "\r\n\r\n", "\t", "  "]
 PIECES = st.one_of(
@@ -185,3 +186,11 @@ def test_a_long_hard_wrapped_block_is_read_in_linear_time(
     assert len(spans) == 1 and spans[0].text == text
     assert len(scanned) == len(lines) - 1
     assert max(scanned) <= 2 * max(len(line) for line in lines)  # never the whole paragraph
+
+
+def test_one_long_line_does_not_unwrap_a_hard_wrapped_page() -> None:
+    wrapped = (SEEDS / "002_3f54934f788c0788.txt").read_text(encoding="utf-8")
+    title = "A long title line " * 8 + "without a full stop\n"
+    before = [p.text for p in paragraphs(wrapped, "d")]
+    after = [p.text for p in paragraphs(title + wrapped, "d")]
+    assert after == [title.strip(), *before]
