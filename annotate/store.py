@@ -77,6 +77,11 @@ def default_user() -> str:
         return "anonymous"
 
 
+def new_batch() -> str:
+    """A batch id: actions given the same one form a single undo step."""
+    return secrets.token_hex(8)
+
+
 def now() -> str:
     """The current time as ISO 8601 UTC with milliseconds, e.g. 2025-01-02T03:04:05.678Z."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -151,11 +156,17 @@ def _m004_indexes(db: sqlite3.Connection) -> None:
 
 
 # Append only: a migration, once released, is never edited or reordered.
+def _m005_undo_batches(db: sqlite3.Connection) -> None:
+    # Actions that share a batch (one `annotate suggest` run) are undone as one step.
+    db.execute("ALTER TABLE undo_log ADD COLUMN batch TEXT")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m001_initial,
     _m002_orphaned,
     _m003_undo_log,
     _m004_indexes,
+    _m005_undo_batches,
 )
 
 
@@ -461,7 +472,8 @@ class Store:
 
     def _count_log(self, user: str, state: str) -> int:
         return self._read(lambda: int(self._db.execute(
-            "SELECT count(*) FROM undo_log WHERE user = ? AND state = ?", (user, state)
+            "SELECT count(DISTINCT coalesce(batch, 'entry ' || id)) FROM undo_log "
+            "WHERE user = ? AND state = ?", (user, state)
         ).fetchone()[0]))
 
     def undo_depth(self, user: str) -> int:
@@ -482,15 +494,15 @@ class Store:
 
     def _push_undo(
         self, user: str, ann_id: str, action: str, description: str,
-        before: dict[str, Any], after: dict[str, Any], at: str,
+        before: dict[str, Any], after: dict[str, Any], at: str, batch: str | None = None,
     ) -> None:
         # A new action makes the undone ones unreachable, as in every editor.
         self._db.execute("DELETE FROM undo_log WHERE user = ? AND state = 'undone'", (user,))
         self._db.execute(
             "INSERT INTO undo_log (user, annotation, action, description, before, after, "
-            "state, at) VALUES (?, ?, ?, ?, ?, ?, 'done', ?)",
+            "state, at, batch) VALUES (?, ?, ?, ?, ?, ?, 'done', ?, ?)",
             (user, ann_id, action, description, json.dumps(before, ensure_ascii=False),
-             json.dumps(after, ensure_ascii=False), at),
+             json.dumps(after, ensure_ascii=False), at, batch),
         )
 
     def _set_themes_rows(self, ann_id: str, themes: Sequence[str]) -> None:
@@ -572,9 +584,11 @@ class Store:
         note: str = "",
         user: str,
         status: str = "accepted",
+        batch: str | None = None,
     ) -> Annotation:
         """Annotate [start, end) of `doc`; the quote and ~32 characters of context on each side
-        are kept so the annotation can be found again if the text changes."""
+        are kept so the annotation can be found again if the text changes. Adds that share a
+        `batch` (see `new_batch`) are undone and redone as one step."""
         n = len(doc.text)
         if not 0 <= start < end <= n:
             raise StoreError(
@@ -599,7 +613,7 @@ class Store:
             assert after is not None
             self._log(ann.id, user, "add", _detail_of(ann), at)
             self._push_undo(user, ann.id, "add", f"add {ann.id}", {**after, "removed": True},
-                            after, at)
+                            after, at, batch)
             return ann
 
         return self._write(run)
@@ -625,35 +639,49 @@ class Store:
     def _step(self, user: str, undo: bool) -> str | None:
         def run() -> str | None:
             if undo:
-                sql = ("SELECT id, annotation, description, before, after FROM undo_log "
+                sql = ("SELECT id, annotation, description, before, after, batch FROM undo_log "
                        "WHERE user = ? AND state = 'done' ORDER BY id DESC LIMIT 1")
             else:
-                sql = ("SELECT id, annotation, description, before, after FROM undo_log "
+                sql = ("SELECT id, annotation, description, before, after, batch FROM undo_log "
                        "WHERE user = ? AND state = 'undone' ORDER BY id LIMIT 1")
             row = self._db.execute(sql, (user,)).fetchone()
             if row is None:
                 return None
-            entry_id, ann_id, description, before_s, after_s = row
-            before, after = json.loads(before_s), json.loads(after_s)
-            source, target = (after, before) if undo else (before, after)
-            # Only what this action changed is written back; other users' later changes to
-            # other fields of the same annotation stay.
-            fields = {k: target[k] for k in _UNDOABLE if source.get(k) != target.get(k)}
-            current = self._state(ann_id)
+            batch = row[5]
+            rows = [row[:5]]
+            if batch is not None:
+                rows = self._db.execute(
+                    "SELECT id, annotation, description, before, after FROM undo_log "
+                    f"WHERE user = ? AND state = ? AND batch = ? ORDER BY id "
+                    f"{'DESC' if undo else ''}",
+                    (user, "done" if undo else "undone", batch),
+                ).fetchall()
             at = now()
-            if current is not None and fields:
-                changed = {k: v for k, v in fields.items() if current[k] != v}
-                if changed:
-                    self._apply(ann_id, changed, at)
-                    self._log(ann_id, user, "undo" if undo else "redo",
-                              {k: [current[k], v] for k, v in changed.items()}, at)
-            self._db.execute(
-                "UPDATE undo_log SET state = ? WHERE id = ?",
-                ("undone" if undo else "done", entry_id),
-            )
-            return f"{'undid' if undo else 'redid'} {description}"
+            for entry_id, ann_id, _, before_s, after_s in rows:
+                self._step_entry(user, undo, ann_id, json.loads(before_s),
+                                 json.loads(after_s), at)
+                self._db.execute(
+                    "UPDATE undo_log SET state = ? WHERE id = ?",
+                    ("undone" if undo else "done", entry_id),
+                )
+            what = row[2] if len(rows) == 1 else f"{len(rows)} actions ({row[2]} …)"
+            return f"{'undid' if undo else 'redid'} {what}"
 
         return self._write(run)
+
+    def _step_entry(self, user: str, undo: bool, ann_id: str, before: dict[str, Any],
+                    after: dict[str, Any], at: str) -> None:
+        source, target = (after, before) if undo else (before, after)
+        # Only what this action changed is written back; other users' later changes to
+        # other fields of the same annotation stay.
+        fields = {k: target[k] for k in _UNDOABLE if source.get(k) != target.get(k)}
+        current = self._state(ann_id)
+        if current is not None and fields:
+            changed = {k: v for k, v in fields.items() if current[k] != v}
+            if changed:
+                self._apply(ann_id, changed, at)
+                self._log(ann_id, user, "undo" if undo else "redo",
+                          {k: [current[k], v] for k, v in changed.items()}, at)
 
     def undo(self, user: str) -> str | None:
         """Undo the user's last action; a one-line description, or None if nothing to undo."""

@@ -276,6 +276,24 @@ def test_suggest_is_idempotent_and_skips_annotated_units() -> None:
         assert len(s.list(status="suggested")) == len(all_hits) - 3
 
 
+def test_one_undo_takes_back_a_whole_suggest_run() -> None:
+    ok("add", "002", "--span", "0:3", str(SEEDS))
+    added = int(ok("suggest", str(SEEDS)).split()[1])
+    assert added > 10
+    with store() as s:
+        assert s.undo_depth("tester") == 2  # the add, and the suggest run as one step
+        assert len(s.list(status="suggested")) == added
+    assert ok("undo").startswith(f"Undid {added} actions (add ")
+    with store() as s:
+        assert s.list(status="suggested") == []
+        assert len(s.list()) == 1 and s.undo_depth("tester") == 1
+        assert s.redo_depth("tester") == 1
+        assert s.redo("tester") is not None
+        assert len(s.list(status="suggested")) == added
+        assert s.undo("tester") is not None and s.undo("tester") is not None
+        assert s.list() == []
+
+
 def test_suggest_with_explicit_codebook(tmp_path: Path) -> None:
     cb = tmp_path / "cb.toml"
     cb.write_text('[meta]\nname = "tiny"\n\n[[theme]]\nid = "summit"\nlabel = "Summit"\n'

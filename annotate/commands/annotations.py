@@ -383,6 +383,9 @@ def register(app: typer.Typer) -> None:
             hits = match_corpus(cb, corpus)
             u = _user(user)
             added = skipped = 0
+            from annotate.store import new_batch
+
+            batch = new_batch()  # one `annotate undo` takes the whole run back
             with _open(store) as s:
                 taken = _annotated_spans(s)
                 for d in corpus.documents:
@@ -391,7 +394,7 @@ def register(app: typer.Typer) -> None:
                             skipped += 1
                             continue
                         s.add(d, hit.start, hit.end, themes=hit.themes, user=u,
-                              status="suggested")
+                              status="suggested", batch=batch)
                         taken.setdefault(d.id, []).append((hit.start, hit.end, False))
                         added += 1
             typer.echo(f"Suggested {added} annotation{'s' if added != 1 else ''} "
