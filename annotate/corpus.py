@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from annotate.errors import CorpusError, InputError, MetadataError
+from annotate.files import read_input
 from annotate.model import Document, Metadata, date_precision
 
 DEFAULT_CORPUS = Path("seeds")
@@ -97,14 +98,7 @@ def format_of(path: Path) -> str:
 def read_document(path: Path, meta: Metadata | None = None) -> Document:
     """Read one file; `meta` (from `corpus.toml`) wins over what the format carries."""
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory, not a file") from None
-    except OSError as e:
-        raise InputError(f"{name}: cannot read ({e.strerror})") from None
+    data = read_input(path)
     fmt = format_of(path)
     format_meta: dict[str, object] = {}
     warnings: tuple[str, ...] = ()

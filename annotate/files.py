@@ -1,4 +1,5 @@
-"""Writing files a user will keep: atomically, and never over an existing file unasked."""
+"""Reading a user's files with one-line errors, and writing files a user will keep: atomically,
+and never over an existing file unasked."""
 
 from __future__ import annotations
 
@@ -6,7 +7,20 @@ import os
 import tempfile
 from pathlib import Path
 
-from annotate.errors import ExportError
+from annotate.errors import ExportError, InputError
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of a file the user named; a missing, unreadable or wrong kind of path is an
+    `InputError` naming it."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a file") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
 
 
 def write_atomic(path: Path, data: bytes, *, force: bool = False) -> None:

@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from annotate import __version__
 from annotate.errors import AnnotateError, ExportError, InputError
+from annotate.files import read_input
 from annotate.markup import TEI_NS, etree, parse_xml
 from annotate.model import (
     STATUSES,
@@ -889,14 +890,7 @@ class ImportReport:
 
 def read_export(path: Path) -> Imported:
     """Read a TEI file written by `annotate export`, or Web Annotation JSON-LD."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a file") from None
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+    data = read_input(path)
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head in (b"{", b"["):
         return read_webanno(data, str(path))

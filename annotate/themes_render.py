@@ -290,6 +290,20 @@ def codebook_view(codebook: Codebook) -> Table:
     return table
 
 
+def theme_record(t: Theme) -> dict[str, Any]:
+    """A theme as JSON: what `codebook show --json` lists and `themes --json` builds on."""
+    return {
+        "id": t.id,
+        "label": t.label,
+        "description": t.description,
+        "parent": t.parent,
+        "color": t.color,
+        "patterns": list(t.patterns),
+        "exclude": list(t.exclude),
+        "examples": list(t.examples),
+    }
+
+
 def themes_json(
     codebook: Codebook,
     documents: Sequence[Document],
@@ -305,13 +319,7 @@ def themes_json(
         seen = [documents[i].id for i, n in enumerate(row) if n]
         theme_records.append(
             {
-                "id": t.id,
-                "label": t.label,
-                "description": t.description,
-                "parent": t.parent,
-                "color": t.color,
-                "patterns": list(t.patterns),
-                "exclude": list(t.exclude),
+                **theme_record(t),
                 "counts": {d.id: n for d, n in zip(documents, row, strict=True)},
                 "total": sum(row),
                 "first": seen[0] if seen else None,

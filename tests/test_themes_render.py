@@ -112,7 +112,7 @@ def test_json_shape_through_the_cli() -> None:
     assert {"id", "path", "date", "title"} <= set(data["documents"][0])
     theme = data["themes"][0]
     assert set(theme) == {"id", "label", "description", "parent", "color", "patterns",
-                          "exclude", "counts", "total", "first", "last"}
+                          "exclude", "examples", "counts", "total", "first", "last"}
     assert [t["id"] for t in data["themes"]][:8] == list(LABELLED)
     hit = data["hits"][0]
     assert set(hit) == {"doc", "start", "end", "unit", "themes", "evidence"}

@@ -95,6 +95,7 @@ def show(file: CodebookArg = None, json_out: JsonOpt = False) -> None:
 
     def run() -> None:
         from annotate.themes import codebook_path, load_codebook
+        from annotate.themes_render import theme_record
 
         cb = load_codebook(codebook_path(None, file))
         if json_out:
@@ -104,19 +105,7 @@ def show(file: CodebookArg = None, json_out: JsonOpt = False) -> None:
                     "path": str(cb.path),
                     "unit": cb.unit,
                     "language": cb.language,
-                    "themes": [
-                        {
-                            "id": t.id,
-                            "label": t.label,
-                            "description": t.description,
-                            "parent": t.parent,
-                            "color": t.color,
-                            "patterns": list(t.patterns),
-                            "exclude": list(t.exclude),
-                            "examples": list(t.examples),
-                        }
-                        for t in cb.themes
-                    ],
+                    "themes": [theme_record(t) for t in cb.themes],
                 }
             )
             return
