@@ -15,26 +15,10 @@ import random
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import ROOT, SPEECHES, measure, table
+from benchmarks.common import joined_text, measure, table
 
 N = int(os.environ.get("BENCH_STORE_N", "10000"))
 TARGET_CHARS = 1_000_000
-
-
-def _document_text() -> tuple[str, str]:
-    if SPEECHES.is_dir():
-        parts: list[str] = []
-        size = 0
-        for f in sorted(SPEECHES.glob("*.txt")):
-            t = f.read_text(encoding="utf-8", errors="replace").strip()
-            parts.append(t)
-            size += len(t) + 2
-            if size >= TARGET_CHARS:
-                break
-        return "\n\n".join(parts) + "\n", f"speeches joined ({len(parts)} files)"
-    print(f"speeches not found at {SPEECHES}: using the seeds instead")
-    parts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
-    return "\n\n".join(parts), "seeds joined"
 
 
 def _edit(text: str, doc: object, rng: random.Random) -> tuple[str, list[tuple[int, int, str]]]:
@@ -88,7 +72,7 @@ def main() -> None:
     from annotate.model import Document, Metadata
     from annotate.store import Store
 
-    text, label = _document_text()
+    text, label = joined_text(TARGET_CHARS)
     doc = Document(path=Path("bench.txt"), text=text, meta=Metadata(id="bench"))
     tokens = doc.tokens
     rng = random.Random(5)

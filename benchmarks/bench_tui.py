@@ -19,29 +19,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.common import ROOT, SPEECHES, measure, table
+from benchmarks.common import joined_text, measure, table
 
 N_ANNOTATIONS = int(os.environ.get("BENCH_TUI_N", "10000"))
 TARGET_CHARS = 1_000_000
 REPEAT = int(os.environ.get("BENCH_TUI_REPEAT", "200"))
 WIDTH, HEIGHT = 100, 30
-
-
-def _text() -> tuple[str, str]:
-    if SPEECHES.is_dir():
-        parts: list[str] = []
-        size = 0
-        for f in sorted(SPEECHES.glob("*.txt")):
-            t = f.read_text(encoding="utf-8", errors="replace").strip()
-            parts.append(t)
-            size += len(t) + 2
-            if size >= TARGET_CHARS:
-                break
-        return "\n\n".join(parts) + "\n", f"speeches joined ({len(parts)} files)"
-    print(f"speeches not found at {SPEECHES}: using the seeds, repeated, instead")
-    seeds = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
-    text = "\n\n".join(seeds)
-    return "\n\n".join([text] * (TARGET_CHARS // len(text) + 1)), "seeds repeated"
 
 
 def main() -> None:
@@ -60,7 +43,7 @@ def main() -> None:
     from annotate.tui.app import build_app
     from annotate.tui.state import EditorState
 
-    text, source = _text()
+    text, source = joined_text(TARGET_CHARS)
     rng = random.Random(5)
     codebook = Codebook("bench", tuple(Theme(f"t{i}", f"Theme {i}") for i in range(10)))
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,6 +17,26 @@ SPEECHES = CORPORA / "speeches"
 CHRONAM = CORPORA / "chronam-1916-01"
 
 
+def joined_text(target_chars: int = 1_000_000) -> tuple[str, str]:
+    """About `target_chars` of real text in one document, and where it came from: whole
+    speeches joined by blank lines, else (no shared corpora) the seeds repeated."""
+    if SPEECHES.is_dir():
+        parts: list[str] = []
+        size = 0
+        for f in sorted(SPEECHES.glob("*.txt")):
+            t = f.read_text(encoding="utf-8", errors="replace").strip()
+            parts.append(t)
+            size += len(t) + 2
+            if size >= target_chars:
+                break
+        return "\n\n".join(parts) + "\n", f"speeches joined ({len(parts)} files)"
+    print(f"speeches not found at {SPEECHES}: using the seeds, repeated, instead")
+    seeds = "\n\n".join(
+        p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))
+    )
+    return "\n\n".join([seeds] * (target_chars // len(seeds) + 1)), "seeds repeated"
+
+
 def measure(fn: Callable[[], T], *, trace: bool = True) -> tuple[T, float, float]:
     """(result, seconds, peak MB). With `trace`, peak is Python allocations (tracemalloc,
     which slows the run); without it, the process's max resident set so far."""
