@@ -1,0 +1,41 @@
+"""Untrusted text on its way to a terminal: control characters made visible.
+
+Document text, file names, HTML titles, codebook labels and notes come from files and other
+users. Printed raw, an ESC in them can write the clipboard (OSC 52), retitle the window or
+clear the screen. Everything from a file or a user passes through `visible()` before it
+reaches a terminal, as `less` and `cat -v` do.
+
+Each character is replaced by exactly one character, so offsets into the shown text are
+offsets into the original: C0 controls become the Unicode Control Pictures (ESC -> U+241B
+"␛"), DEL becomes U+2421 "␡", and C1 controls and the bidirectional overrides and isolates
+(which can reorder what a reader sees, "Trojan Source") become U+2426 "␦".
+"""
+
+from __future__ import annotations
+
+_SUBSTITUTE = "\u2426"
+
+_TABLE: dict[int, str] = {c: chr(0x2400 + c) for c in range(0x20)}
+_TABLE[0x7F] = "\u2421"
+_TABLE.update(dict.fromkeys(range(0x80, 0xA0), _SUBSTITUTE))
+_TABLE.update(dict.fromkeys((*range(0x202A, 0x202F), *range(0x2066, 0x206A)), _SUBSTITUTE))
+
+_KEEP_NEWLINE = {k: v for k, v in _TABLE.items() if k != 0x0A}
+_KEEP_LAYOUT = {k: v for k, v in _TABLE.items() if k not in (0x09, 0x0A)}
+
+
+def visible(text: str, *, keep_newlines: bool = False, keep_tabs: bool = False) -> str:
+    """`text` with every control character replaced by a visible one of the same length.
+
+    One-line contexts (file names, labels, table cells) keep nothing; running text that the
+    caller lays out by lines may keep newlines (and tabs)."""
+    if keep_newlines and keep_tabs:
+        return text.translate(_KEEP_LAYOUT)
+    if keep_newlines:
+        return text.translate(_KEEP_NEWLINE)
+    return text.translate(_TABLE)
+
+
+def has_controls(text: str) -> bool:
+    """True when `visible()` would change `text` (ignoring newlines and tabs)."""
+    return text != text.translate(_KEEP_LAYOUT)

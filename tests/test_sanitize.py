@@ -1,0 +1,29 @@
+"""The terminal sanitiser: every control character visible, one character for one."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from annotate.sanitize import has_controls, visible
+
+
+def test_escape_sequences_are_made_visible() -> None:
+    hostile = "a\x1b]52;c;SGVsbG8=\x07b\x1b[2J\x9b31m\u202eevil"
+    shown = visible(hostile)
+    assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown
+    assert "\u202e" not in shown
+    assert shown.startswith("a\u241b]52;")
+    assert has_controls(hostile)
+
+
+def test_newlines_and_tabs_kept_only_when_asked() -> None:
+    assert visible("a\nb\tc") == "a\u240ab\u2409c"
+    assert visible("a\nb\tc", keep_newlines=True) == "a\nb\u2409c"
+    assert visible("a\nb\tc", keep_newlines=True, keep_tabs=True) == "a\nb\tc"
+    assert not has_controls("plain text\nwith lines\tand tabs")
+
+
+@given(st.text())
+def test_same_length_and_no_controls_left(text: str) -> None:
+    shown = visible(text)
+    assert len(shown) == len(text)
+    assert not any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in shown)
