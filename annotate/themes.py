@@ -74,7 +74,8 @@ def codebook_path(
     corpus_paths: Sequence[Path] | None = None, explicit: Path | None = None
 ) -> Path:
     """The codebook to use: `explicit`, else $ANNOTATE_CODEBOOK, else `themes.toml` in the
-    (first) corpus directory, else `seeds/themes.toml`."""
+    (first) corpus directory, else `seeds/themes.toml` (the bundled one where there is no
+    `./seeds`)."""
     if explicit is not None:
         return explicit
     env = os.environ.get(ENV_CODEBOOK)
@@ -86,7 +87,9 @@ def codebook_path(
         candidate = folder / CODEBOOK_FILE
         if candidate.is_file():
             return candidate
-    return DEFAULT_CODEBOOK
+    from annotate.bundled import default_codebook
+
+    return default_codebook()
 
 
 # --- The pattern language ------------------------------------------------------------------

@@ -22,7 +22,10 @@ T = TypeVar("T")
 
 PathsArg = Annotated[
     list[Path] | None,
-    typer.Argument(help="Corpus directory or files (default: ./seeds).", show_default=False),
+    typer.Argument(
+        help="Corpus directory or files (default: ./seeds, else the bundled example corpus).",
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 SkipBadOpt = Annotated[
@@ -84,11 +87,31 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+_told_bundled = False
+
+
+def corpus_paths(paths: list[Path] | None) -> list[Path] | None:
+    """The paths given, else `./seeds`, else the bundled example corpus (said once on stderr);
+    None where there is none of them, for the corpus reader's own error."""
+    global _told_bundled
+    if paths:
+        return paths
+    from annotate.bundled import NOTICE, default_corpus_dir
+
+    folder, bundled = default_corpus_dir()
+    if folder is None:
+        return None
+    if bundled and not _told_bundled:
+        _told_bundled = True
+        typer.echo(NOTICE, err=True)
+    return [folder]
+
+
 def load(paths: list[Path] | None, skip_bad: bool = False) -> Any:
     """Read the corpus, reporting skipped files and decoding warnings on stderr."""
     from annotate.corpus import load_corpus
 
-    corpus = load_corpus(paths or None, skip_bad=skip_bad)
+    corpus = load_corpus(corpus_paths(paths), skip_bad=skip_bad)
     for msg in corpus.skipped:
         typer.echo(f"Skipped: {msg}", err=True)
     for doc in corpus.documents:
