@@ -83,6 +83,31 @@ def guarded(fn: Callable[[], T]) -> T:
         fail(f"unexpected {type(e).__name__}: {e} (set ANNOTATE_DEBUG=1 for the traceback)")
 
 
+STDOUT = Path("-")
+
+
+def to_stdout(path: Path) -> bool:
+    """`--out -` means standard output, as for most Unix tools."""
+    return path == STDOUT
+
+
+def where(path: Path) -> str:
+    return "standard output" if to_stdout(path) else str(path)
+
+
+def write_out(path: Path, data: bytes, *, force: bool = False) -> None:
+    """Write an export to `path` (atomically, never over a file unasked), or to standard output
+    for `-`; the summary line then goes to stderr so the output stays clean."""
+    if to_stdout(path):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    from annotate.files import write_atomic
+
+    write_atomic(path, data, force=force)
+
+
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 

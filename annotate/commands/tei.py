@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from annotate.commands.common import PathsArg, StoreOpt, fail, guarded, load, print_json
+from annotate.commands.common import (
+    PathsArg,
+    StoreOpt,
+    fail,
+    guarded,
+    load,
+    print_json,
+    to_stdout,
+    where,
+    write_out,
+)
 
 if TYPE_CHECKING:
     from annotate.corpus import Corpus
@@ -103,17 +113,17 @@ def register(app: typer.Typer) -> None:
         """Export the corpus with its annotations, themes and shared passages as TEI P5."""
 
         def run() -> None:
-            from annotate.files import write_atomic
             from annotate.tei import FORMATS, collation_bytes, export_bytes
 
             if fmt not in FORMATS:
                 fail(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
             corpus = load(paths)
             target = out or default_out(paths, corpus, fmt)
-            if target.is_dir():
-                fail(f"{target} is a directory")
-            if target.exists() and not force:
-                fail(f"{target} exists; use --force to overwrite it")
+            if not to_stdout(target):
+                if target.is_dir():
+                    fail(f"{target} is a directory")
+                if target.exists() and not force:
+                    fail(f"{target} exists; use --force to overwrite it")
             if fmt == "collation":
                 if docs:
                     names = [n.strip() for n in docs.split(",") if n.strip()]
@@ -130,9 +140,9 @@ def register(app: typer.Typer) -> None:
                     from annotate.reuse import find_reuse
 
                     passages = find_reuse(Corpus((a, b))).passages
-                write_atomic(target, collation_bytes(a, b, passages), force=force)
-                typer.echo(f"Wrote {target}: collation of {a.id} and {b.id}, aligned on "
-                           f"{len(passages)} shared passages")
+                write_out(target, collation_bytes(a, b, passages), force=force)
+                typer.echo(f"Wrote {where(target)}: collation of {a.id} and {b.id}, aligned on "
+                           f"{len(passages)} shared passages", err=to_stdout(target))
                 return
             # Theme hits and shared passages only go into the TEI export.
             full = fmt == "tei"
@@ -145,11 +155,11 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"Warning: {len(skipped)} annotations of documents not in the "
                            f"corpus left out ({', '.join(sorted({a.doc for a in skipped}))})",
                            err=True)
-            write_atomic(target, export_bytes(data, fmt), force=force)
+            write_out(target, export_bytes(data, fmt), force=force)
             hits = sum(len(h) for h in data.hits.values())
             if not full:
-                typer.echo(f"Wrote {target}: {len(data.annotations) - len(skipped)} "
-                           "annotations")
+                typer.echo(f"Wrote {where(target)}: {len(data.annotations) - len(skipped)} "
+                           "annotations", err=to_stdout(target))
                 return
             counts = [
                 (len(corpus.documents), "document"),
@@ -158,8 +168,9 @@ def register(app: typer.Typer) -> None:
                 (len(data.passages), "shared passage"),
                 (len(data.clusters), "cluster"),
             ]
-            typer.echo(f"Wrote {target}: " + ", ".join(
-                f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in counts))
+            typer.echo(f"Wrote {where(target)}: " + ", ".join(
+                f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in counts),
+                err=to_stdout(target))
 
         guarded(run)
 
