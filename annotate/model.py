@@ -11,7 +11,13 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+
+# Segmentation types live with the segmentation (annotate.text, which imports nothing of
+# annotate), so the model depends on text and never the other way round.
+from annotate.text import Paragraph as Paragraph
+from annotate.text import Sentence as Sentence
+from annotate.text import Token as Token
+from annotate.text import paragraphs, tokens
 
 DATE_PRECISIONS = ("day", "month", "year", "range")
 
@@ -69,40 +75,6 @@ class Span:
             raise ValueError(f"bad span [{self.start}, {self.end})")
 
 
-class Token(NamedTuple):
-    """A word or number. `norm` is case-folded with typographic quotes and dashes unified.
-
-    A NamedTuple rather than a frozen dataclass: a corpus has millions of tokens, and a
-    frozen dataclass is several times slower to construct. It is just as immutable.
-    """
-
-    start: int
-    end: int
-    text: str
-    norm: str
-
-
-@dataclass(frozen=True, slots=True)
-class Sentence:
-    """A sentence; `id` is stable, e.g. `002.p3.s2` (1-based paragraph and sentence numbers)."""
-
-    id: str
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Paragraph:
-    """A paragraph (hard-wrapped lines joined) with its sentences; `id` like `002.p3`."""
-
-    id: str
-    start: int
-    end: int
-    text: str
-    sentences: tuple[Sentence, ...]
-
-
 @dataclass(frozen=True)
 class Metadata:
     """What is known about a document. Unknown stays None or empty; nothing is invented."""
@@ -154,8 +126,6 @@ class Document:
 
     @cached_property
     def paragraphs(self) -> tuple[Paragraph, ...]:
-        from annotate.text import paragraphs
-
         return paragraphs(self.text, self.id)
 
     @cached_property
@@ -164,8 +134,6 @@ class Document:
 
     @cached_property
     def tokens(self) -> tuple[Token, ...]:
-        from annotate.text import tokens
-
         return tokens(self.text)
 
     @cached_property

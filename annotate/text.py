@@ -8,10 +8,44 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from annotate.model import Paragraph, Sentence, Token
+
+class Token(NamedTuple):
+    """A word or number. `norm` is case-folded with typographic quotes and dashes unified.
+
+    A NamedTuple rather than a frozen dataclass: a corpus has millions of tokens, and a
+    frozen dataclass is several times slower to construct. It is just as immutable.
+    """
+
+    start: int
+    end: int
+    text: str
+    norm: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence; `id` is stable, e.g. `002.p3.s2` (1-based paragraph and sentence numbers)."""
+
+    id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """A paragraph (hard-wrapped lines joined) with its sentences; `id` like `002.p3`."""
+
+    id: str
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Sentence, ...]
+
 
 # Every line end str.splitlines() knows, CRLF first so it counts as one.
 LINE_END = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")

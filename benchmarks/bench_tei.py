@@ -18,10 +18,13 @@ import tempfile
 from pathlib import Path
 
 from annotate.corpus import Corpus
+from annotate.exchange.data import ExportData
+from annotate.exchange.formats import read_export
+from annotate.exchange.importing import import_into
+from annotate.exchange.tei_export import tei_bytes
 from annotate.files import write_atomic
 from annotate.model import Annotation, Change, Document, Metadata
 from annotate.store import Store
-from annotate.tei import ExportData, import_into, read_export, tei_bytes
 from benchmarks.common import ROOT, SPEECHES, measure, table
 
 DOCS = int(os.environ.get("BENCH_TEI_DOCS", "1000"))

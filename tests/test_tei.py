@@ -17,6 +17,13 @@ from typer.testing import CliRunner
 from annotate import __version__
 from annotate.cli import app
 from annotate.corpus import Corpus, load_corpus
+from annotate.exchange.collation import collation_tree
+from annotate.exchange.csv_export import CSV_COLUMNS, csv_text
+from annotate.exchange.data import ExportData
+from annotate.exchange.pointers import sha256
+from annotate.exchange.tei_export import tei_bytes
+from annotate.exchange.tei_import import read_tei
+from annotate.exchange.webanno import read_webanno, webanno_json
 from annotate.files import write_atomic
 from annotate.markup import etree, parse_xml
 from annotate.model import (
@@ -30,17 +37,6 @@ from annotate.model import (
     Side,
     Theme,
     ThemeHit,
-)
-from annotate.tei import (
-    CSV_COLUMNS,
-    ExportData,
-    collation_tree,
-    csv_text,
-    read_tei,
-    read_webanno,
-    sha256,
-    tei_bytes,
-    webanno_json,
 )
 from tests.conftest import DATA, SEEDS, check_golden
 from tests.test_tei_schema import (

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from annotate.corpus import Corpus
-from annotate.tei import collation_bytes, tei_bytes
+from annotate.exchange.collation import collation_bytes
+from annotate.exchange.tei_export import tei_bytes
 from tests.test_tei import seed_corpus, seed_data
 
 NODE_CACHE = Path(__file__).resolve().parent / ".cache" / "node"

@@ -15,9 +15,13 @@ from typer.testing import CliRunner
 
 from annotate.cli import app
 from annotate.corpus import load_corpus
+from annotate.exchange.data import ExportData
+from annotate.exchange.importing import import_into
+from annotate.exchange.tei_export import tei_bytes
+from annotate.exchange.tei_import import read_tei
+from annotate.exchange.webanno import read_webanno, webanno_json
 from annotate.model import Annotation, Change
 from annotate.store import Store
-from annotate.tei import ExportData, import_into, read_tei, read_webanno, tei_bytes, webanno_json
 from tests.conftest import SEEDS
 
 CORPUS = load_corpus([SEEDS])

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from annotate.cli import app
 from annotate.errors import InputError
-from annotate.tei import read_export
+from annotate.exchange.formats import read_export
 
 runner = CliRunner()
 
@@ -123,8 +123,9 @@ def test_json_with_odd_documents_and_history_imports_nothing(tmp_path: Path) -> 
 def test_annotation_span_without_an_id_is_refused(tmp_path: Path) -> None:
     # It used to be imported as an annotation whose id is the empty string.
     from annotate.corpus import load_corpus
+    from annotate.exchange.data import ExportData
+    from annotate.exchange.tei_export import tei_bytes
     from annotate.model import Annotation
-    from annotate.tei import ExportData, tei_bytes
     from tests.conftest import SEEDS
 
     corpus = load_corpus([SEEDS])

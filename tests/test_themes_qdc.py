@@ -12,9 +12,15 @@ from typer.testing import CliRunner
 
 from annotate.cli import app
 from annotate.errors import CodebookError, ExportError
+from annotate.exchange.qdc import (
+    QDC_NS,
+    codebook_to_qdc,
+    codebook_to_toml,
+    qdc_to_codebook,
+    theme_guid,
+)
 from annotate.markup import etree
 from annotate.model import Codebook, Theme
-from annotate.qdc import QDC_NS, codebook_to_qdc, codebook_to_toml, qdc_to_codebook, theme_guid
 from annotate.themes import load_codebook, parse_codebook
 
 from .conftest import DATA, SEEDS

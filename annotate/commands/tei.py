@@ -23,15 +23,15 @@ from annotate.commands.common import (
 
 if TYPE_CHECKING:
     from annotate.corpus import Corpus
+    from annotate.exchange.data import ExportData
     from annotate.model import Annotation, Change, Cluster, Codebook, Passage, ThemeHit
-    from annotate.tei import ExportData
 
 EXPORTS = Path("exports")
 
 
 def default_out(paths: list[Path] | None, corpus: Corpus, fmt: str) -> Path:
     """`exports/<corpus directory>.<suffix>`, else the corpus name made a file name."""
-    from annotate.tei import SUFFIXES
+    from annotate.exchange.formats import SUFFIXES
 
     if paths and len(paths) == 1 and paths[0].is_dir():
         stem = paths[0].resolve().name
@@ -47,8 +47,8 @@ def gather(paths: list[Path] | None, corpus: Corpus, store_path: Path | None,
            ) -> tuple[ExportData, list[str]]:
     """Everything the export carries: annotations and history from the store (if there is
     one), the codebook and its hits (if there is one), shared passages unless told not."""
+    from annotate.exchange.data import ExportData
     from annotate.store import Store, default_store_path
-    from annotate.tei import ExportData
 
     notes: list[str] = []
     anns: tuple[Annotation, ...] = ()
@@ -113,7 +113,8 @@ def register(app: typer.Typer) -> None:
         """Export the corpus with its annotations, themes and shared passages as TEI P5."""
 
         def run() -> None:
-            from annotate.tei import FORMATS, collation_bytes, export_bytes
+            from annotate.exchange.collation import collation_bytes
+            from annotate.exchange.formats import FORMATS, export_bytes
 
             if fmt not in FORMATS:
                 fail(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
@@ -188,8 +189,9 @@ def register(app: typer.Typer) -> None:
 
         def run() -> None:
             from annotate.corpus import DEFAULT_CORPUS
+            from annotate.exchange.formats import read_export
+            from annotate.exchange.importing import import_into
             from annotate.store import Store
-            from annotate.tei import import_into, read_export
 
             imported = read_export(file)
             corpus = load(paths) if paths or DEFAULT_CORPUS.is_dir() else None

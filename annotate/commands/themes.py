@@ -129,8 +129,8 @@ def export(
     """Export the codebook as a REFI-QDA codebook (.qdc) for QualCoder, ATLAS.ti, NVivo..."""
 
     def run() -> None:
+        from annotate.exchange.qdc import codebook_to_qdc
         from annotate.files import write_atomic
-        from annotate.qdc import codebook_to_qdc
         from annotate.themes import codebook_path, load_codebook
 
         path = codebook_path(None, codebook)
@@ -152,8 +152,8 @@ def import_(
     """Import a REFI-QDA codebook (.qdc) as an editable TOML codebook."""
 
     def run() -> None:
+        from annotate.exchange.qdc import codebook_to_toml, read_qdc
         from annotate.files import write_atomic
-        from annotate.qdc import codebook_to_toml, read_qdc
 
         cb = read_qdc(file)
         write_atomic(out, codebook_to_toml(cb).encode("utf-8"), force=force)

@@ -1,0 +1,182 @@
+"""W3C Web Annotation JSON-LD: an `AnnotationCollection` out, and annotations in (ours, with
+offsets, or another tool's, placed by their quote)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from annotate import __version__
+from annotate.errors import InputError
+from annotate.exchange.data import ANNO_URN, DOC_URN, ExportData, Imported, ImportedDoc
+from annotate.exchange.pointers import now, sha256
+from annotate.model import Annotation, Change
+
+WEBANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+
+
+def _webanno_item(a: Annotation, theme_labels: Mapping[str, str]) -> dict[str, Any]:
+    bodies: list[dict[str, Any]] = [
+        {"type": "TextualBody", "purpose": "classifying", "value": th,
+         **({"label": theme_labels[th]} if th in theme_labels else {})}
+        for th in a.themes
+    ]
+    if a.note:
+        bodies.append({"type": "TextualBody", "purpose": "commenting", "value": a.note,
+                       "format": "text/plain"})
+    motivation = "commenting" if a.note and not a.themes else "classifying"
+    if not a.note and not a.themes:
+        motivation = "highlighting"
+    item: dict[str, Any] = {
+        "id": ANNO_URN + a.id,
+        "type": "Annotation",
+        "motivation": motivation,
+        "creator": {"type": "Person", "name": a.user} if a.user else None,
+        "created": a.created or None,
+        "modified": a.modified or None,
+        "body": bodies or None,
+        "target": {
+            "source": DOC_URN + a.doc,
+            "selector": [
+                {"type": "TextQuoteSelector", "exact": a.quote, "prefix": a.prefix,
+                 "suffix": a.suffix},
+                {"type": "TextPositionSelector", "start": a.start, "end": a.end},
+            ],
+        },
+        "annotate:status": a.status,
+        "annotate:orphaned": a.orphaned or None,
+    }
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def webanno_json(data: ExportData) -> dict[str, Any]:
+    """An `AnnotationCollection` with one page holding every annotation; the documents'
+    checksums and the history ride along under the `annotate:` prefix."""
+    labels = {th.id: th.label for th in data.codebook.themes} if data.codebook else {}
+    ids = {d.id for d in data.documents}
+    items = [_webanno_item(a, labels) for a in data.annotations if a.doc in ids]
+    return {
+        "@context": [WEBANNO_CONTEXT, {"annotate": "urn:annotate:vocab#"}],
+        "id": "urn:annotate:export",
+        "type": "AnnotationCollection",
+        "label": data.title or data.corpus.name or "Annotated corpus",
+        "generator": {"type": "Software", "name": "annotate", "annotate:version": __version__},
+        "generated": data.when or now(),
+        "total": len(items),
+        "annotate:documents": [
+            {"id": DOC_URN + d.id, "annotate:doc": d.id, "title": d.meta.title,
+             "annotate:sha256": sha256(d.text), "annotate:file": d.path.name}
+            for d in data.documents
+        ],
+        "annotate:history": [
+            {"annotation": c.annotation, "user": c.user, "when": c.when, "action": c.action,
+             "detail": c.detail}
+            for c in data.history
+        ],
+        "first": {"type": "AnnotationPage", "items": items},
+    }
+
+
+def _strip(value: str, prefix: str) -> str:
+    return value[len(prefix):] if value.startswith(prefix) else value
+
+
+def read_webanno(data: bytes, name: str) -> Imported:
+    try:
+        obj = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: not valid UTF-8") from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"{name}:{e.lineno}:{e.colno}: malformed JSON: {e.msg}") from None
+    except RecursionError:
+        raise InputError(f"{name}: JSON nested too deeply (unsafe input)") from None
+    docs_in: list[Any] = []
+    hist_in: list[Any] = []
+    if isinstance(obj, list):
+        items = obj
+    elif isinstance(obj, dict) and obj.get("type") == "Annotation":
+        items = [obj]
+    elif isinstance(obj, dict):
+        page = obj.get("first") or {}
+        items = page.get("items", []) if isinstance(page, dict) else []
+        if not items and isinstance(obj.get("items"), list):
+            items = obj["items"]
+        docs_in = obj.get("annotate:documents", [])
+        hist_in = obj.get("annotate:history", [])
+    else:
+        items = None
+    if not isinstance(items, list):
+        raise InputError(f"{name}: not Web Annotation JSON-LD (an annotation or a collection)")
+    docs_in = docs_in if isinstance(docs_in, list) else []
+    hist_in = hist_in if isinstance(hist_in, list) else []
+    docs: dict[str, ImportedDoc] = {}
+    for d in docs_in:
+        if isinstance(d, dict) and isinstance(d.get("annotate:doc"), str):
+            digest = d.get("annotate:sha256")
+            docs[d["annotate:doc"]] = ImportedDoc(d["annotate:doc"],
+                                                  digest if isinstance(digest, str) else None)
+    anns = []
+    problems: list[str] = []
+    unplaced: set[str] = set()
+    for i, it in enumerate(items, 1):
+        # Another tool's file may hold shapes this one does not know: each such annotation
+        # is reported and skipped, the rest still imported.
+        try:
+            ann, placed = _webanno_annotation(it)
+        except (AttributeError, KeyError, TypeError, ValueError) as e:
+            problems.append(f"{name}: annotation {i}: not understood ({e})")
+            continue
+        anns.append(ann)
+        if not placed:
+            unplaced.add(ann.id)
+    history = [
+        Change(id=i, annotation=str(h["annotation"]), user=str(h.get("user", "")),
+               when=str(h.get("when", "")), action=str(h.get("action", "")),
+               detail=str(h.get("detail", "")))
+        for i, h in enumerate(hist_in, 1) if isinstance(h, dict) and "annotation" in h
+    ]
+    return Imported(docs, tuple(anns), tuple(history), "webanno", tuple(problems),
+                    frozenset(unplaced))
+
+
+def _webanno_annotation(it: dict[str, Any]) -> tuple[Annotation, bool]:
+    """The annotation, and whether it has offsets (a TextPositionSelector)."""
+    target = it["target"]
+    if isinstance(target, list):
+        target = target[0]
+    source = target["source"] if isinstance(target, dict) else str(target)
+    if isinstance(source, dict):
+        source = source.get("id", "")
+    selectors = target.get("selector", []) if isinstance(target, dict) else []
+    if isinstance(selectors, dict):
+        selectors = [selectors]
+    quote: dict[str, Any] = next((s for s in selectors if s.get("type") == "TextQuoteSelector"),
+                                 {})
+    pos = next((s for s in selectors if s.get("type") == "TextPositionSelector"), None)
+    if pos is None and not quote.get("exact"):
+        raise ValueError("neither a TextPositionSelector nor a TextQuoteSelector")
+    bodies = it.get("body", [])
+    if isinstance(bodies, dict):
+        bodies = [bodies]
+    themes = tuple(str(b["value"]) for b in bodies
+                   if isinstance(b, dict) and b.get("purpose") in ("classifying", "tagging"))
+    note = "\n".join(str(b["value"]) for b in bodies
+                     if isinstance(b, dict) and b.get("purpose") == "commenting")
+    creator = it.get("creator", {})
+    user = creator.get("name", "") if isinstance(creator, dict) else str(creator or "")
+    ann_id = str(it["id"])
+    if not ann_id.startswith(ANNO_URN):
+        # Another tool's IRI: a stable short id, so a second import finds the same one.
+        ann_id = "w" + hashlib.sha256(ann_id.encode()).hexdigest()[:11]
+    return Annotation(
+        id=_strip(ann_id, ANNO_URN), doc=_strip(str(source), DOC_URN),
+        start=int(pos["start"]) if pos else 0, end=int(pos["end"]) if pos else 0,
+        quote=str(quote.get("exact", "")),
+        prefix=str(quote.get("prefix", "")), suffix=str(quote.get("suffix", "")),
+        themes=themes, note=note, user=user,
+        status=str(it.get("annotate:status", "accepted")),
+        created=str(it.get("created", "")), modified=str(it.get("modified", "")),
+        orphaned=bool(it.get("annotate:orphaned", False)),
+    ), pos is not None
