@@ -22,12 +22,15 @@ from annotate.commands.common import (
     load,
     print_json,
 )
+from annotate.completion import complete_document
 
 app = typer.Typer(
     name="annotate",
     help="Compare public statements: themes, phrase reuse, annotation and TEI P5 export.",
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion / --show-completion for bash, zsh, fish (and PowerShell).
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
@@ -71,7 +74,8 @@ def corpus(paths: PathsArg = None, json_out: JsonOpt = False, skip_bad: SkipBadO
 
 @app.command()
 def show(
-    doc: Annotated[str, typer.Argument(help="Document id (or file name).")],
+    doc: Annotated[str, typer.Argument(help="Document id (or file name).",
+                                       autocompletion=complete_document)],
     paths: PathsArg = None,
     json_out: JsonOpt = False,
     pager: Annotated[

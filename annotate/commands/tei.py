@@ -20,6 +20,7 @@ from annotate.commands.common import (
     where,
     write_out,
 )
+from annotate.completion import complete_documents
 
 if TYPE_CHECKING:
     from annotate.corpus import Corpus
@@ -99,7 +100,7 @@ def register(app: typer.Typer) -> None:
             "segmentation).")] = "tei",
         docs: Annotated[str | None, typer.Option(
             "--docs", help="The two documents of a collation, e.g. 004,000.",
-            show_default=False)] = None,
+            show_default=False, autocompletion=complete_documents)] = None,
         force: Annotated[bool, typer.Option(
             "--force", help="Overwrite the output file if it exists.")] = False,
         store: StoreOpt = None,

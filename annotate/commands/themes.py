@@ -18,6 +18,7 @@ from annotate.commands.common import (
     load,
     print_json,
 )
+from annotate.completion import complete_theme
 
 CodebookArg = Annotated[
     Path | None,
@@ -33,7 +34,8 @@ def themes(
     codebook: CodebookOpt = None,
     theme: Annotated[
         str | None,
-        typer.Option("--theme", help="Show one theme's passages, statement by statement."),
+        typer.Option("--theme", help="Show one theme's passages, statement by statement.",
+                     autocompletion=complete_theme),
     ] = None,
     json_out: JsonOpt = False,
     width: Annotated[
