@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Annotated
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from annotate import __version__
 from annotate.commands.common import (
@@ -24,7 +27,49 @@ from annotate.commands.common import (
 )
 from annotate.completion import complete_document
 
+
+class _Group(TyperGroup):
+    """The command group, with the argument parser's usage errors (an unknown option, a bad
+    value, a missing argument) as one line `Error: …` and a hint, exit 2, instead of the usage
+    block; everything else as Typer does it."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args,
+                                **extra)
+        try:
+            # Not standalone, so a parse error reaches us instead of being printed; an Exit
+            # (from `fail` or --version) comes back as its exit code.
+            rv = super().main(args, prog_name, complete_var, False, windows_expand_args,
+                              **extra)
+        except typer.Abort:
+            typer.echo("Aborted.", err=True)
+            sys.exit(1)
+        except typer.TyperException as e:
+            sys.exit(_report_parse_error(e))
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _report_parse_error(e: Exception) -> int:
+    """Print a parse error the way `fail` prints ours; its exit code."""
+    show = getattr(e, "show", None)
+    code = getattr(e, "exit_code", 2)
+    if type(e).__name__ == "NoArgsIsHelpError" and callable(show):
+        show()  # `annotate` alone, or a group alone: the help, as before
+        return int(code)
+    fmt = getattr(e, "format_message", None)
+    message = fmt() if callable(fmt) else str(e)
+    typer.echo("Error: " + " ".join(str(message).split()), err=True)
+    ctx = getattr(e, "ctx", None)
+    path = getattr(ctx, "command_path", None) or "annotate"
+    typer.echo(f"Try '{path} --help' for help.", err=True)
+    return int(code)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="annotate",
     help="Compare public statements: themes, phrase reuse, annotation and TEI P5 export.",
     no_args_is_help=True,

@@ -35,3 +35,14 @@ class StoreError(AnnotateError):
 
 class ExportError(AnnotateError):
     """An export or import could not be carried out."""
+
+
+class UsageError(AnnotateError):
+    """The command was called wrongly (a bad option value, a missing option): exit 2, as
+    for the argument parser's own usage errors, with a hint on how to call it."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint

@@ -107,11 +107,12 @@ def test_add_errors() -> None:
     n = len(re.findall(r"\bthe\b", TEXT_002))
     assert amb.startswith(f"Error: quote is ambiguous in document 002: {n} matches: [67, 70)")
     assert amb.endswith(f"; and {n - 5} more; use --span START:END to pick one")
-    assert error("add", "002", "--span", "abc", seeds) == (
-        "Error: bad --span 'abc': use START:END, e.g. 120:184")
-    assert error("add", "002", "--span", "10:5", seeds) == (
-        f"Error: offsets [10, 5) out of range for document 002: need 0 <= START < END <= "
-        f"{len(TEXT_002)}")
+    # A malformed or reversed span is a usage error: exit 2, one line and a hint.
+    for span, why in (("abc", ""), ("10:5", " (the end is not after the start)")):
+        bad = run("add", "002", "--span", span, seeds)
+        assert bad.exit_code == 2 and bad.stdout == ""
+        assert bad.stderr.split("\n")[0] == f"Error: invalid value for '--span': {span!r}{why}"
+        assert bad.stderr.split("\n")[1].startswith("Use START:END")
     assert error("add", "002", "--span", f"0:{len(TEXT_002) + 1}", seeds).startswith(
         f"Error: offsets [0, {len(TEXT_002) + 1}) out of range")
     assert error("add", "002", "--sentence", "002.p99.s1", seeds) == (

@@ -448,9 +448,10 @@ def test_cli_other_formats(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "collation of 004 and 000" in r.output
     r = _run("export", str(SEEDS), "--format", "collation", "--out", str(tmp_path / "d.xml"))
-    assert r.exit_code == 1 and "a collation needs two documents: --docs A,B" in r.output
+    assert r.exit_code == 2 and "Error: a collation needs two documents\n" in r.output
+    assert "--docs A,B" in r.output
     r = _run("export", str(SEEDS), "--format", "pdf")
-    assert r.exit_code == 1 and "unknown format 'pdf'" in r.output
+    assert r.exit_code == 2 and "Error: invalid value for '--format': 'pdf'\n" in r.output
 
 
 def test_write_atomic_keeps_an_existing_file(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from annotate.commands.common import (
     load,
     print_json,
 )
-from annotate.errors import StoreError
+from annotate.errors import StoreError, UsageError
 
 if TYPE_CHECKING:
     from annotate.corpus import Corpus
@@ -135,8 +135,11 @@ def find_quote(doc: Document, quote: str) -> tuple[int, int]:
 def parse_span(doc: Document, span: str) -> tuple[int, int]:
     m = re.fullmatch(r"\s*(\d+)\s*[:,]\s*(\d+)\s*", span)
     if not m:
-        raise StoreError(f"bad --span {span!r}: use START:END, e.g. 120:184")
+        raise UsageError(f"invalid value for '--span': {span!r}", "Use START:END, e.g. 120:184.")
     start, end = int(m[1]), int(m[2])
+    if start >= end:
+        raise UsageError(f"invalid value for '--span': {span!r} (the end is not after the start)",
+                         "Use START:END with START < END, e.g. 120:184.")
     n = len(doc.text)
     if not 0 <= start < end <= n:
         raise StoreError(

@@ -16,7 +16,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from annotate.errors import AnnotateError
+from annotate.errors import AnnotateError, UsageError
 
 T = TypeVar("T")
 
@@ -56,16 +56,26 @@ CodebookOpt = Annotated[
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")]
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print `Error: message` on stderr and exit non-zero (no traceback for users)."""
+def fail(message: str, code: int = 1, hint: str = "") -> NoReturn:
+    """Print `Error: message` on stderr (one line, then the hint if any) and exit non-zero (no
+    traceback for users)."""
     typer.echo(f"Error: {message}", err=True)
+    if hint:
+        typer.echo(hint, err=True)
     raise typer.Exit(code)
+
+
+def usage(message: str, hint: str) -> NoReturn:
+    """A usage error of ours (exit 2, as for the argument parser's own)."""
+    fail(message, 2, hint)
 
 
 def guarded(fn: Callable[[], T]) -> T:
     """Run a command body, turning the core's errors into a one-line message."""
     try:
         return fn()
+    except UsageError as e:
+        fail(str(e), e.exit_code, e.hint)
     except AnnotateError as e:
         fail(str(e), e.exit_code)
     except KeyboardInterrupt:

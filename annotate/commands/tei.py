@@ -17,6 +17,7 @@ from annotate.commands.common import (
     load,
     print_json,
     to_stdout,
+    usage,
     where,
     write_out,
 )
@@ -118,7 +119,8 @@ def register(app: typer.Typer) -> None:
             from annotate.exchange.formats import FORMATS, export_bytes
 
             if fmt not in FORMATS:
-                fail(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+                usage(f"invalid value for '--format': {fmt!r}",
+                      f"Use one of {', '.join(FORMATS)}.")
             corpus = load(paths)
             target = out or default_out(paths, corpus, fmt)
             if not to_stdout(target):
@@ -134,7 +136,8 @@ def register(app: typer.Typer) -> None:
                 else:
                     names = []
                 if len(names) != 2:
-                    fail("a collation needs two documents: --docs A,B")
+                    usage("a collation needs two documents",
+                          "Name them with --docs A,B, e.g. --docs 004,000.")
                 a, b = corpus.get(names[0]), corpus.get(names[1])
                 passages: tuple[Passage, ...] = ()
                 if not no_reuse:
