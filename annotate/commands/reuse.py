@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from annotate.commands.common import JsonOpt, PathsArg, guarded, load, print_json
+from annotate.completion import complete_document
 
 # Mirrors annotate.reuse.DEFAULT_MIN_WORDS / DEFAULT_MAX_DF (not imported: keeps --help fast);
 # tests check they agree.
@@ -81,14 +82,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def compare(
-        a: Annotated[str, typer.Argument(help="First document id (or file name).")],
-        b: Annotated[str, typer.Argument(help="Second document id (or file name).")],
+        a: Annotated[str, typer.Argument(help="First document id (or file name).",
+                                         autocompletion=complete_document)],
+        b: Annotated[str, typer.Argument(help="Second document id (or file name).",
+                                         autocompletion=complete_document)],
         paths: PathsArg = None,
         width: Annotated[
             int | None,
             typer.Option("--width", "-w", min=40, help="Output width (default: terminal)."),
         ] = None,
         min_words: MinWordsOpt = MIN_WORDS,
+        json_out: JsonOpt = False,
     ) -> None:
         """Two documents side by side: each shared passage on one row with a character
         diff of what changed, and the unshared stretches between them shown compactly."""
@@ -105,6 +109,11 @@ def register(app: typer.Typer) -> None:
             if da.id == db.id:
                 raise CorpusError(f"compare needs two different documents, got {da.id} twice")
             result = find_reuse(Corpus((da, db)), min_words=min_words)
+            if json_out:
+                from annotate.compare_json import compare_json
+
+                print_json(compare_json(da, db, result.passages, min_words=min_words))
+                return
             con = console(width)
             con.print(compare_view(da, db, result.passages, min_words=min_words,
                                    width=con.width))
