@@ -295,6 +295,16 @@ class Draft:
         return self.annotation or f"{self.doc}:{self.start}:{self.end}"
 
 
+@dataclass(frozen=True)
+class Since:
+    """What `changes_since` found: others' changes, the last history id looked at, and
+    whether there may be more after it."""
+
+    changes: tuple[Change, ...]
+    last: int
+    more: bool
+
+
 def _readonly_reason(path: Path) -> str | None:
     """Why an existing store cannot be written here (None when it can)."""
     if not os.access(path, os.W_OK):
@@ -1145,14 +1155,15 @@ class Store:
         return self._read(lambda: int(self._db.execute(
             "SELECT coalesce(max(id), 0) FROM history").fetchone()[0]))
 
-    def changes_since(self, change_id: int, limit: int = 1000) -> builtins.list[Change]:
+    def changes_since(self, change_id: int, limit: int = 500) -> Since:
         """History rows after `change_id` written by other connections (other processes),
-        oldest first: what someone else did since."""
+        oldest first: what someone else did since; at most `limit` rows are looked at."""
         rows = self._read(lambda: self._db.execute(
             "SELECT id, annotation, user, at, action, detail FROM history WHERE id > ? "
             "ORDER BY id LIMIT ?", (change_id, limit)).fetchall())
-        return [Change(id=r[0], annotation=r[1], user=r[2], when=r[3], action=r[4],
-                       detail=r[5]) for r in rows if r[0] not in self._own]
+        changes = tuple(Change(id=r[0], annotation=r[1], user=r[2], when=r[3], action=r[4],
+                               detail=r[5]) for r in rows if r[0] not in self._own)
+        return Since(changes, rows[-1][0] if rows else change_id, len(rows) == limit)
 
     def field_author(self, ann_id: str, field: str) -> str | None:
         """Who last set `field` (e.g. "note") of the annotation, from its history."""

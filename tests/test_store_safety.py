@@ -100,11 +100,15 @@ def test_data_version_and_changes_since_see_only_other_connections(tmp_path: Pat
         mark = editor.last_change_id()
         editor.set_note(a.id, "mine", user="alice")
         assert editor.data_version() == seen  # its own commits do not count
-        assert editor.changes_since(mark) == []
+        mine = editor.changes_since(mark)
+        assert mine.changes == () and mine.last == mark + 1 and not mine.more
         other.set_note(a.id, "theirs", user="bob")
         assert editor.data_version() != seen
-        [change] = editor.changes_since(mark)
+        since = editor.changes_since(mine.last)
+        [change] = since.changes
         assert (change.user, change.action, change.annotation) == ("bob", "note", a.id)
+        assert since.last == mark + 2
+        assert editor.changes_since(0, limit=1).more
 
 
 # --- store files ---------------------------------------------------------------------------
