@@ -799,7 +799,7 @@ class Store:
         """One undoable change of an existing, not removed annotation; with `expect`, only if
         it is still at that version (else ConflictError, and nothing is written)."""
 
-        def run() -> None:
+        def run() -> Annotation:
             before = self._state(ann_id)
             if before is None:
                 raise StoreError(f"unknown annotation id {ann_id!r}")
@@ -812,16 +812,18 @@ class Store:
             fields = change(before)
             changed = {k: v for k, v in fields.items() if before[k] != v}
             if not changed:
-                return  # nothing to record: toggling to the same value is not an action
+                # Nothing to record: toggling to the same value is not an action.
+                return self._get(ann_id, include_removed=True)
             at = now()
             version = self._apply(ann_id, changed, at, before["version"])
             after = {**before, **changed, "modified": at, "version": version}
             self._log(ann_id, user, action, {k: [before[k], v] for k, v in changed.items()}, at,
                       version)
             self._push_undo(user, ann_id, action, f"{describe} {ann_id}", before, after, at)
+            # As written, read in the same transaction: another writer may follow at once.
+            return self._get(ann_id, include_removed=True)
 
-        self._write(run)
-        return self.get(ann_id, include_removed=True)
+        return self._write(run)
 
     # -- user actions ---------------------------------------------------------------------
 
