@@ -275,6 +275,9 @@ class Annotation:
     created: str = ""
     modified: str = ""
     orphaned: bool = False
+    # The store's change counter (optimistic concurrency): not part of what the annotation
+    # says, so two annotations equal in content compare equal whatever their versions.
+    version: int = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
         if not 0 <= self.start <= self.end:

@@ -11,6 +11,17 @@ FULL, also a power cut — annotators' actions arrive at human speed, so an fsyn
 nothing anyone notices. Two processes may write at once: SQLite's busy timeout makes a writer
 wait for the other's lock, and a retry loop covers the rare SQLITE_BUSY that escapes it.
 
+Concurrent annotators: each annotation carries a version. Every change is
+`UPDATE … WHERE id = ? AND version = ?` and bumps it; a change made on a version someone else
+has since changed (`expect=`) raises ConflictError and writes nothing, so no one's edit is
+overwritten unseen. `data_version()` and `changes_since()` let the editor notice others' commits.
+
+Files: only a regular file (or a new path) is a store: a device, FIFO or socket is refused
+before SQLite could create `PATH-journal` beside it. A store the process cannot write (its
+file or folder read-only) is opened read-only: reads work, writes are refused with a message.
+A store recording a migration this version does not know was written by a newer annotate: it
+is refused for writing (NewerStoreError) and read where its schema allows.
+
 Schema: an ordered list of migration functions (`MIGRATIONS`), each recorded by name in the
 `migrations` table once applied, so an older database is upgraded in place when opened.
 
@@ -32,7 +43,9 @@ import json
 import os
 import secrets
 import sqlite3
+import stat
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -161,12 +174,40 @@ def _m005_undo_batches(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE undo_log ADD COLUMN batch TEXT")
 
 
+def _m006_versions(db: sqlite3.Connection) -> None:
+    # Optimistic concurrency: every change is `UPDATE … WHERE id = ? AND version = ?` and
+    # bumps the version; the history row records the version the change produced.
+    db.execute("ALTER TABLE annotations ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE history ADD COLUMN version INTEGER")
+
+
+def _m007_note_drafts(db: sqlite3.Connection) -> None:
+    # A note being written in the editor, saved as the user types: never the note itself.
+    db.execute(
+        """CREATE TABLE note_drafts (
+            user TEXT NOT NULL,
+            target TEXT NOT NULL,
+            annotation TEXT,
+            doc TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            cursor INTEGER NOT NULL,
+            base_version INTEGER,
+            saved TEXT NOT NULL,
+            PRIMARY KEY (user, target)
+        )"""
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m001_initial,
     _m002_orphaned,
     _m003_undo_log,
     _m004_indexes,
     _m005_undo_batches,
+    _m006_versions,
+    _m007_note_drafts,
 )
 
 
@@ -201,6 +242,106 @@ class ReanchorReport:
     unknown_documents: tuple[str, ...] = ()  # annotation ids whose document is missing
 
 
+# --- Conflicts and drafts -----------------------------------------------------------------
+
+
+class ConflictError(StoreError):
+    """A change made on a version of an annotation that someone else has changed since.
+
+    Nothing was written. `current` is the annotation as it now is (removed ones included,
+    see `removed`), `by` who changed it last, `expected` the version the change was made on.
+    """
+
+    def __init__(self, current: Annotation, by: str, expected: int, removed: bool) -> None:
+        self.current = current
+        self.by = by
+        self.expected = expected
+        self.removed = removed
+        what = "removed it" if removed else f"changed it (now version {current.version})"
+        super().__init__(
+            f"annotation {current.id} was changed meanwhile: {by} {what}, you had version "
+            f"{expected}; nothing was overwritten"
+        )
+
+
+class NewerStoreError(StoreError):
+    """The store records a migration this version does not know: a newer annotate wrote it."""
+
+    def __init__(self, migration: str) -> None:
+        self.migration = migration
+        super().__init__(
+            f"this store was written by a newer annotate (migration {migration}); "
+            "upgrade annotate to use it."
+        )
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A note being written in the editor and not saved yet: its text, where the cursor was
+    in it, and what it is for (an annotation, at `base_version`, or a new one on a span)."""
+
+    user: str
+    doc: str
+    start: int
+    end: int
+    text: str
+    cursor: int = 0
+    annotation: str | None = None
+    base_version: int | None = None
+    saved: str = ""
+
+    @property
+    def target(self) -> str:
+        return self.annotation or f"{self.doc}:{self.start}:{self.end}"
+
+
+@dataclass(frozen=True)
+class Since:
+    """What `changes_since` found: others' changes, the last history id looked at, and
+    whether there may be more after it."""
+
+    changes: tuple[Change, ...]
+    last: int
+    more: bool
+
+
+def _readonly_reason(path: Path) -> str | None:
+    """Why an existing store cannot be written here (None when it can)."""
+    if not os.access(path, os.W_OK):
+        return f"{path} is not writable"
+    # WAL needs the -wal and -shm files beside the database.
+    if not os.access(path.parent, os.W_OK):
+        return f"its folder {path.parent} is not writable"
+    return None
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection, which works in a folder nobody may write to.
+
+    A WAL database read with `mode=ro` still needs its -shm file, which SQLite cannot create
+    in a read-only folder. When there is no -wal file with changes in it, everything is in the
+    main file, and `immutable=1` reads it without the -shm file (and without locks: in a
+    folder nobody can write, nobody else can be writing). When the log holds changes, reading
+    without it would show old data, so that is refused.
+    """
+    base = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
+    db = sqlite3.connect(base, uri=True, timeout=_SQLITE_WAIT_S, isolation_level=None)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError as e:
+        db.close()
+        if "unable to open" not in str(e) and "readonly" not in str(e):
+            raise
+    wal = Path(str(path) + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreError(
+            f"{path}: cannot read the store read-only: its log {wal.name} holds recent changes "
+            f"and {path.parent} is not writable (open it once where it can be written)"
+        )
+    return sqlite3.connect(base + "&immutable=1", uri=True, isolation_level=None)
+
+
 # --- The store -------------------------------------------------------------------------------
 
 _FIELDS = ("doc", "start", "end", "quote", "prefix", "suffix", "themes", "note", "user",
@@ -220,18 +361,50 @@ def _is_busy(e: sqlite3.OperationalError) -> bool:
 class Store:
     """Annotations of one project in SQLite. Use as a context manager, or call `close()`."""
 
-    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, db: sqlite3.Connection, path: Path, readonly: str | None = None) -> None:
         self._db = db
         self.path = path
+        # Why this store cannot be written (None when it can): writes are refused with it.
+        self.readonly = readonly
+        # A store whose older schema could not be upgraded (read-only) has no version column.
+        self._version_col = "version"
+        self._history_version = True
+        self._drafts = True
+        # History rows this connection wrote: `changes_since` leaves them out.
+        self._own: set[int] = set()
 
     # -- opening --------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | None = None) -> Store:
-        """Open (creating and migrating if needed) the store at `path` or the default place."""
+    def open(cls, path: Path | None = None, *, readonly: bool = False) -> Store:
+        """Open (creating and migrating if needed) the store at `path` or the default place.
+
+        Only a regular file (or a path where none exists yet) is a store. With `readonly`,
+        or when the file or its folder cannot be written, it is opened read-only: reading
+        works, writing raises StoreError. A store written by a newer annotate is refused for
+        writing (NewerStoreError) and read where its schema allows.
+        """
         path = Path(path) if path is not None else default_store_path()
-        if path.is_dir():
+        try:
+            info: os.stat_result | None = os.stat(path)
+        except FileNotFoundError:
+            info = None
+        except OSError as e:
+            raise StoreError(f"{path}: cannot open the store ({e.strerror})") from None
+        if info is not None and stat.S_ISDIR(info.st_mode):
             raise StoreError(f"{path}: is a directory; --store wants a database file")
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            # SQLite would create PATH-journal beside it (/dev/null-journal): refused.
+            raise StoreError(f"{path}: not a regular file; --store wants a database file")
+        reason: str | None = None
+        if readonly:
+            if info is None:
+                raise StoreError(f"no annotation store at {path}")
+            reason = "opened for reading"
+        elif info is not None:
+            reason = _readonly_reason(path)
+        if reason is not None:
+            return cls._open_readonly(path, reason)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -251,14 +424,58 @@ class Store:
                 # Another program's database, named by mistake: not even its journal mode
                 # is changed.
                 raise StoreError("it already holds other tables")
+            if tables:
+                store._check_not_newer()
             store._retry(lambda: store._db.execute("PRAGMA journal_mode=WAL").fetchone())
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
             store._migrate()
+        except NewerStoreError:
+            db.close()
+            raise
         except (sqlite3.DatabaseError, StoreError) as e:
             db.close()
-            raise StoreError(f"{path}: not a usable annotation store ({e})") from None
+            raise StoreError(f"{path}: not a usable annotation store ({_explain(e)})") from None
         return store
+
+    @classmethod
+    def _open_readonly(cls, path: Path, reason: str) -> Store:
+        try:
+            db = _connect_readonly(path)
+        except sqlite3.Error as e:
+            raise StoreError(f"{path}: cannot open the store ({e})") from None
+        store = cls(db, path, readonly=reason)
+        try:
+            tables = store._retry(lambda: {r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )})
+            if "migrations" not in tables:
+                raise StoreError("it holds no annotations table" if not tables
+                                 else "it already holds other tables")
+            store._adapt_to_schema()
+        except (sqlite3.DatabaseError, StoreError) as e:
+            db.close()
+            raise StoreError(f"{path}: not a usable annotation store ({_explain(e)})") from None
+        return store
+
+    def _adapt_to_schema(self) -> None:
+        """Read an older (not upgraded) or newer schema as far as it goes."""
+
+        def columns(table: str) -> set[str]:
+            return {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+
+        self._version_col = "version" if "version" in columns("annotations") else "1"
+        self._history_version = "version" in columns("history")
+        self._drafts = bool(columns("note_drafts"))
+
+    def _check_not_newer(self) -> None:
+        known = {migration_name(fn) for fn in MIGRATIONS}
+        done = self._retry(lambda: [
+            r[0] for r in self._db.execute("SELECT name FROM migrations ORDER BY rowid")
+        ])
+        for name in done:
+            if name not in known:
+                raise NewerStoreError(name)
 
     def close(self) -> None:
         self._db.close()
@@ -323,6 +540,9 @@ class Store:
 
     def _write(self, fn: Callable[[], T]) -> T:
         """Run `fn` in one write transaction, committed before returning; retried if busy."""
+        if self.readonly is not None:
+            raise StoreError(f"{self.path}: the store is read-only ({self.readonly}); "
+                             "nothing was changed")
         return self._reported(lambda: self._retry(lambda: self._transaction(fn)))
 
     def _transaction(self, fn: Callable[[], T]) -> T:
@@ -376,12 +596,16 @@ class Store:
         return Annotation(
             id=row[0], doc=row[1], start=row[2], end=row[3], quote=row[4], prefix=row[5],
             suffix=row[6], themes=themes, note=row[7], user=row[8], status=row[9],
-            created=row[10], modified=row[11], orphaned=bool(row[12]),
+            created=row[10], modified=row[11], orphaned=bool(row[12]), version=row[14],
         )
+
+    @property
+    def _select(self) -> str:
+        return f"{_COLUMNS}, {self._version_col}"
 
     def _row(self, ann_id: str) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self._db.execute(
-            f"SELECT {_COLUMNS} FROM annotations WHERE id = ?", (ann_id,)
+            f"SELECT {self._select} FROM annotations WHERE id = ?", (ann_id,)
         ).fetchone()
         return row
 
@@ -392,7 +616,7 @@ class Store:
             return None
         themes = self._themes_of([ann_id]).get(ann_id, ())
         state = dict(zip(("id", *_FIELDS[:6], "note", "user", "status", "created", "modified",
-                          "orphaned", "removed"), row, strict=True))
+                          "orphaned", "removed", "version"), row, strict=True))
         state["themes"] = list(themes)
         state["orphaned"] = bool(state["orphaned"])
         state["removed"] = bool(state["removed"])
@@ -446,7 +670,7 @@ class Store:
         if theme is not None:
             where.append("id IN (SELECT annotation FROM annotation_themes WHERE theme = ?)")
             args.append(theme)
-        sql = f"SELECT {_COLUMNS} FROM annotations"
+        sql = f"SELECT {self._select} FROM annotations"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += ' ORDER BY doc, start, "end", id'
@@ -486,11 +710,17 @@ class Store:
 
     # -- writing helpers (called inside a transaction) ------------------------------------
 
-    def _log(self, ann_id: str, user: str, action: str, detail: Any, at: str) -> None:
-        self._db.execute(
-            "INSERT INTO history (annotation, user, at, action, detail) VALUES (?, ?, ?, ?, ?)",
-            (ann_id, user, at, action, json.dumps(detail, ensure_ascii=False, sort_keys=True)),
+    def _log(self, ann_id: str, user: str, action: str, detail: Any, at: str,
+             version: int | None = None) -> None:
+        """One history row; `version` is the annotation's version after the change."""
+        cur = self._db.execute(
+            "INSERT INTO history (annotation, user, at, action, detail, version) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (ann_id, user, at, action, json.dumps(detail, ensure_ascii=False, sort_keys=True),
+             version),
         )
+        if cur.lastrowid is not None:
+            self._own.add(cur.lastrowid)
 
     def _push_undo(
         self, user: str, ann_id: str, action: str, description: str,
@@ -512,19 +742,36 @@ class Store:
             [(ann_id, t, i) for i, t in enumerate(themes)],
         )
 
-    def _apply(self, ann_id: str, fields: dict[str, Any], at: str) -> None:
-        """Write some fields of an annotation (and its modified time)."""
+    def _apply(self, ann_id: str, fields: dict[str, Any], at: str, version: int) -> int:
+        """Write some fields of an annotation (and its modified time) if it is still at
+        `version`; the new version. Zero rows updated means someone else changed it first:
+        ConflictError, and the transaction is rolled back."""
         cols = [k for k in fields if k != "themes"]
         values: list[Any] = []
         for k in cols:
             v = fields[k]
             values.append(int(v) if isinstance(v, bool) else v)
         sets = ", ".join(f'"{c}" = ?' for c in [*cols, "modified"])
-        self._db.execute(
-            f"UPDATE annotations SET {sets} WHERE id = ?", (*values, at, ann_id)
+        cur = self._db.execute(
+            f"UPDATE annotations SET {sets}, version = version + 1 "
+            "WHERE id = ? AND version = ?", (*values, at, ann_id, version)
         )
+        if cur.rowcount == 0:
+            raise self._conflict(ann_id, version)
         if "themes" in fields:
             self._set_themes_rows(ann_id, fields["themes"])
+        return version + 1
+
+    def _conflict(self, ann_id: str, expected: int) -> ConflictError:
+        row = self._row(ann_id)
+        if row is None:
+            raise StoreError(f"unknown annotation id {ann_id!r}")
+        current = self._annotation(row, self._themes_of([ann_id]).get(ann_id, ()))
+        last = self._db.execute(
+            "SELECT user FROM history WHERE annotation = ? ORDER BY id DESC LIMIT 1", (ann_id,)
+        ).fetchone()
+        return ConflictError(current, last[0] if last else current.user, expected,
+                             bool(row[13]))
 
     def _insert(self, ann: Annotation, removed: bool = False) -> None:
         self._db.execute(
@@ -547,14 +794,17 @@ class Store:
     def _update(
         self, ann_id: str, user: str, action: str, change: Callable[[dict[str, Any]],
                                                                       dict[str, Any]],
-        describe: str,
+        describe: str, expect: int | None = None,
     ) -> Annotation:
-        """One undoable change of an existing, not removed annotation."""
+        """One undoable change of an existing, not removed annotation; with `expect`, only if
+        it is still at that version (else ConflictError, and nothing is written)."""
 
-        def run() -> None:
+        def run() -> Annotation:
             before = self._state(ann_id)
             if before is None:
                 raise StoreError(f"unknown annotation id {ann_id!r}")
+            if expect is not None and before["version"] != expect:
+                raise self._conflict(ann_id, expect)
             if before["removed"]:
                 raise StoreError(
                     f"annotation {ann_id} was removed (`annotate undo` brings it back)"
@@ -562,15 +812,18 @@ class Store:
             fields = change(before)
             changed = {k: v for k, v in fields.items() if before[k] != v}
             if not changed:
-                return  # nothing to record: toggling to the same value is not an action
+                # Nothing to record: toggling to the same value is not an action.
+                return self._get(ann_id, include_removed=True)
             at = now()
-            self._apply(ann_id, changed, at)
-            after = {**before, **changed, "modified": at}
-            self._log(ann_id, user, action, {k: [before[k], v] for k, v in changed.items()}, at)
+            version = self._apply(ann_id, changed, at, before["version"])
+            after = {**before, **changed, "modified": at, "version": version}
+            self._log(ann_id, user, action, {k: [before[k], v] for k, v in changed.items()}, at,
+                      version)
             self._push_undo(user, ann_id, action, f"{describe} {ann_id}", before, after, at)
+            # As written, read in the same transaction: another writer may follow at once.
+            return self._get(ann_id, include_removed=True)
 
-        self._write(run)
-        return self.get(ann_id, include_removed=True)
+        return self._write(run)
 
     # -- user actions ---------------------------------------------------------------------
 
@@ -611,30 +864,39 @@ class Store:
             self._insert(ann)
             after = self._state(ann.id)
             assert after is not None
-            self._log(ann.id, user, "add", _detail_of(ann), at)
+            self._log(ann.id, user, "add", _detail_of(ann), at, 1)
             self._push_undo(user, ann.id, "add", f"add {ann.id}", {**after, "removed": True},
                             after, at, batch)
             return ann
 
         return self._write(run)
 
-    def set_themes(self, ann_id: str, themes: Sequence[str], *, user: str) -> Annotation:
+    # `expect`: the version the change was decided on (as shown to the user); if the
+    # annotation has changed since, ConflictError and nothing is written. None: the change
+    # applies to whatever version is there (still atomically).
+
+    def set_themes(self, ann_id: str, themes: Sequence[str], *, user: str,
+                   expect: int | None = None) -> Annotation:
         """Replace the annotation's themes (order kept, duplicates dropped)."""
         new = list(_unique(themes))
-        return self._update(ann_id, user, "themes", lambda s: {"themes": new}, "themes of")
+        return self._update(ann_id, user, "themes", lambda s: {"themes": new}, "themes of",
+                            expect)
 
-    def set_note(self, ann_id: str, note: str, *, user: str) -> Annotation:
-        return self._update(ann_id, user, "note", lambda s: {"note": note}, "note on")
+    def set_note(self, ann_id: str, note: str, *, user: str,
+                 expect: int | None = None) -> Annotation:
+        return self._update(ann_id, user, "note", lambda s: {"note": note}, "note on", expect)
 
-    def set_status(self, ann_id: str, status: str, *, user: str) -> Annotation:
+    def set_status(self, ann_id: str, status: str, *, user: str,
+                   expect: int | None = None) -> Annotation:
         if status not in STATUSES:
             raise StoreError(f"unknown status {status!r} (use {', '.join(STATUSES)})")
         action = {"accepted": "accept", "rejected": "reject"}.get(status, "status")
-        return self._update(ann_id, user, action, lambda s: {"status": status}, action)
+        return self._update(ann_id, user, action, lambda s: {"status": status}, action, expect)
 
-    def remove(self, ann_id: str, *, user: str) -> Annotation:
+    def remove(self, ann_id: str, *, user: str, expect: int | None = None) -> Annotation:
         """Mark the annotation removed (kept in the database, so undo can restore it)."""
-        return self._update(ann_id, user, "remove", lambda s: {"removed": True}, "remove")
+        return self._update(ann_id, user, "remove", lambda s: {"removed": True}, "remove",
+                            expect)
 
     def _step(self, user: str, undo: bool) -> str | None:
         def run() -> str | None:
@@ -679,9 +941,9 @@ class Store:
         if current is not None and fields:
             changed = {k: v for k, v in fields.items() if current[k] != v}
             if changed:
-                self._apply(ann_id, changed, at)
+                version = self._apply(ann_id, changed, at, current["version"])
                 self._log(ann_id, user, "undo" if undo else "redo",
-                          {k: [current[k], v] for k, v in changed.items()}, at)
+                          {k: [current[k], v] for k, v in changed.items()}, at, version)
 
     def undo(self, user: str) -> str | None:
         """Undo the user's last action; a one-line description, or None if nothing to undo."""
@@ -861,9 +1123,9 @@ class Store:
                 changed = {k: v for k, v in fields.items() if current[k] != v}
                 if not changed:
                     continue
-                self._apply(a.id, changed, at)
+                version = self._apply(a.id, changed, at, current["version"])
                 self._log(a.id, user, action, {k: [current[k], v] for k, v in changed.items()},
-                          at)
+                          at, version)
 
         if plans:
             self._write(run)
@@ -874,8 +1136,105 @@ class Store:
         )
 
     def integrity_check(self) -> str:
-        """SQLite's own consistency check of the database file: "ok" when sound."""
-        return self._retry(lambda: str(self._db.execute("PRAGMA integrity_check").fetchone()[0]))
+        """SQLite's own consistency check of the database file: "ok" when sound, else its
+        findings, one per line."""
+        try:
+            rows = self._retry(lambda: self._db.execute("PRAGMA integrity_check").fetchall())
+        except sqlite3.DatabaseError as e:
+            return str(e)
+        return "\n".join(str(r[0]) for r in rows)
+
+    # -- watching for others' changes -------------------------------------------------------
+
+    def data_version(self) -> int:
+        """A number that changes when another connection commits (`PRAGMA data_version`):
+        cheap enough to poll twice a second."""
+        return self._reported(lambda: self._retry(
+            lambda: int(self._db.execute("PRAGMA data_version").fetchone()[0])))
+
+    def last_change_id(self) -> int:
+        """The id of the newest history row (0 for none)."""
+        return self._read(lambda: int(self._db.execute(
+            "SELECT coalesce(max(id), 0) FROM history").fetchone()[0]))
+
+    def changes_since(self, change_id: int, limit: int = 500) -> Since:
+        """History rows after `change_id` written by other connections (other processes),
+        oldest first: what someone else did since; at most `limit` rows are looked at."""
+        rows = self._read(lambda: self._db.execute(
+            "SELECT id, annotation, user, at, action, detail FROM history WHERE id > ? "
+            "ORDER BY id LIMIT ?", (change_id, limit)).fetchall())
+        changes = tuple(Change(id=r[0], annotation=r[1], user=r[2], when=r[3], action=r[4],
+                               detail=r[5]) for r in rows if r[0] not in self._own)
+        return Since(changes, rows[-1][0] if rows else change_id, len(rows) == limit)
+
+    def field_author(self, ann_id: str, field: str) -> str | None:
+        """Who last set `field` (e.g. "note") of the annotation, from its history."""
+
+        def run() -> str | None:
+            for user, detail in self._db.execute(
+                "SELECT user, detail FROM history WHERE annotation = ? ORDER BY id DESC",
+                (ann_id,),
+            ):
+                try:
+                    data = json.loads(detail) if detail else None
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(data, dict) and field in data:
+                    return str(user)
+            return None
+
+        return self._read(run)
+
+    def undone_adds(self) -> set[str]:
+        """Removed annotations whose removal was the undo of their adding: they are gone,
+        as if never made (unlike one a user removed or a suggestion someone discarded)."""
+
+        def run() -> set[str]:
+            last: dict[str, str] = {}
+            for ann, action, detail in self._db.execute(
+                "SELECT h.annotation, h.action, h.detail FROM history h "
+                "JOIN annotations a ON a.id = h.annotation WHERE a.removed = 1 ORDER BY h.id"
+            ):
+                if '"removed"' in detail or action in ("add", "import"):
+                    last[ann] = action
+            return {a for a, action in last.items() if action == "undo"}
+
+        return self._read(run)
+
+    # -- note drafts --------------------------------------------------------------------------
+
+    def save_draft(self, draft: Draft) -> None:
+        """Keep (replace) the user's draft for its target: never touches the note itself."""
+
+        def run() -> None:
+            self._db.execute(
+                "INSERT OR REPLACE INTO note_drafts (user, target, annotation, doc, start, "
+                '"end", text, cursor, base_version, saved) VALUES (?,?,?,?,?,?,?,?,?,?)',
+                (draft.user, draft.target, draft.annotation, draft.doc, draft.start, draft.end,
+                 draft.text, draft.cursor, draft.base_version, now()),
+            )
+
+        self._write(run)
+
+    def drafts(self, user: str) -> builtins.list[Draft]:
+        """The user's unsaved note drafts, newest first."""
+        if not self._drafts:
+            return []
+        rows = self._read(lambda: self._db.execute(
+            'SELECT user, doc, start, "end", text, cursor, annotation, base_version, saved '
+            "FROM note_drafts WHERE user = ? ORDER BY saved DESC, target", (user,)).fetchall())
+        return [Draft(*r) for r in rows]
+
+    def discard_draft(self, user: str, target: str) -> None:
+        self._write(lambda: self._db.execute(
+            "DELETE FROM note_drafts WHERE user = ? AND target = ?", (user, target)))
+
+
+def _explain(e: Exception) -> str:
+    msg = str(e)
+    if "malformed" in msg:
+        return f"{msg}; `annotate doctor` says what to do"
+    return msg
 
 
 def _unique(items: Sequence[str]) -> tuple[str, ...]:

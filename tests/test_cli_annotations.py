@@ -153,7 +153,8 @@ def test_list_json_shape_and_filters() -> None:
     assert [x["id"] for x in data["annotations"]] == [b, c, a]
     rec = data["annotations"][1]
     assert list(rec) == ["id", "doc", "start", "end", "quote", "themes", "note", "user",
-                         "status", "created", "modified"]
+                         "status", "created", "modified", "version"]
+    assert rec["version"] == 1
     assert rec["quote"] == TEXT_002[0:5] and rec["themes"] == ["funding", "returns"]
     assert rec["status"] == "accepted" and rec["user"] == "tester"
 
@@ -185,10 +186,10 @@ def test_list_text() -> None:
 
 def test_remove_note_accept_reject_undo_redo() -> None:
     a = added_id(ok("add", "002", "--span", "0:3", str(SEEDS)))
-    assert ok("note", a, "first\nsecond") == f'Noted {a}: "first second"\n'
+    assert ok("note", a, "first\nsecond") == f'Noted {a} (version 2): "first second"\n'
     assert ok("reject", a) == f'Rejected {a}: 002 [0, 3) "The" themes: none\n'
     assert ok("accept", a).startswith(f"Accepted {a}: ")
-    assert ok("note", a, "") == f"Cleared the note of {a}\n"
+    assert ok("note", a, "") == f"Cleared the note of {a} (version 5)\n"
     assert ok("remove", a) == f'Removed {a}: 002 [0, 3) "The" themes: none\n'
     assert json.loads(ok("list", "--json")) == {"annotations": []}
     # Each command is its own process-like open of the store: undo survives across them.

@@ -613,21 +613,45 @@ def test_status_bar_hints_follow_the_mode_and_show_redo(corpus: Corpus, store: S
     assert "undo 0 redo 1" in status() and "? help" in status()
 
 
-def test_a_refused_note_keeps_the_editor_open(corpus: Corpus, store: Store) -> None:
-    """Someone removed the annotation while its note was being written: the save fails, and
-    the editor stays open with the text (Ctrl-C drops it), rather than losing it."""
+def test_a_refused_note_keeps_the_editor_open(
+    corpus: Corpus, store: Store, store_path: Path
+) -> None:
+    """The store refuses the note (here: it became read-only): the editor stays open with the
+    text (Ctrl-C drops it), rather than losing it."""
     from annotate.errors import StoreError
 
     st = editor(corpus, store)
     run(st, "1")
     [ann] = store.list()
     st.begin_note()
-    store.remove(ann.id, user="someone else")
-    with pytest.raises(StoreError, match="was removed"):
-        st.save_note("An hour of careful reading.")
+    with Store.open(store_path, readonly=True) as ro:
+        st.store = ro
+        with pytest.raises(StoreError, match="read-only"):
+            st.save_note("An hour of careful reading.")
+    st.store = store
     assert st.mode == "note" and st.note_target == ann.id
     st.cancel_note()
     assert st.mode == "normal"
+
+
+def test_a_note_on_an_annotation_removed_meanwhile_is_not_lost(
+    corpus: Corpus, store: Store
+) -> None:
+    """Someone removed the annotation while its note was being written: the conflict view
+    offers to keep the note on a new annotation of the same words."""
+    st = editor(corpus, store)
+    run(st, "1")
+    [ann] = store.list()
+    st.begin_note()
+    store.remove(ann.id, user="someone else")
+    st.save_note("An hour of careful reading.")
+    assert st.mode == "conflict" and st.conflict is not None and st.conflict.removed
+    assert [k for k, _ in st.conflict_choices()] == ["t", "m", "e"]
+    st.resolve_conflict("mine")
+    [new] = store.list()
+    assert new.id != ann.id and (new.start, new.end) == (ann.start, ann.end)
+    assert new.note == "An hour of careful reading." and new.themes == ann.themes
+    assert st.mode == "normal" and "your note is on" in st.message
 
 
 def test_a_long_message_pushes_the_counts_out_of_the_status_bar(

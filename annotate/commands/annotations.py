@@ -1,6 +1,13 @@
 """Scripted annotation commands: add, list, remove, note, accept, reject, undo, redo, history,
 suggest, doctor. They all work on the project's store (`--store PATH`, else `$ANNOTATE_STORE`,
-else `./.annotate/annotations.sqlite`) and commit each action before printing it as done."""
+else `./.annotate/annotations.sqlite`) and commit each action before printing it as done.
+
+Two annotators: every change can be made conditional on the version the user saw
+(`--expect-version N`, the `version` of `annotate list --json`); if the annotation changed since,
+nothing is written and the error says what it is now. `annotate note` without it still refuses
+to replace a note another annotator wrote (`--force` replaces it anyway). Read commands (list,
+history) open the store read-only, so they work in a folder nobody may write to. Text from
+files and users is printed through `visible()`: no control character reaches the terminal."""
 
 from __future__ import annotations
 
@@ -22,14 +29,20 @@ from annotate.commands.common import (
     print_json,
 )
 from annotate.errors import StoreError, UsageError
+from annotate.sanitize import visible
 
 if TYPE_CHECKING:
     from annotate.corpus import Corpus
     from annotate.model import Annotation, Codebook, Document
-    from annotate.store import Store
+    from annotate.store import ConflictError, Store
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 IdArg = Annotated[str, typer.Argument(help="Annotation id, e.g. a1b2c3d4.")]
+ExpectOpt = Annotated[int | None, typer.Option(
+    "--expect-version", metavar="N",
+    help="Only if the annotation is still at version N (see `annotate list --json`); "
+    "otherwise change nothing and say what it is now.", show_default=False,
+)]
 
 MAX_CANDIDATES = 5
 # Characters a user may type plainly for their typographic forms in a document.
@@ -41,15 +54,17 @@ _EQUIVALENT = {
 
 
 def snip(text: str, width: int = 50) -> str:
-    """One line of at most `width` characters: whitespace collapsed, long text cut with …"""
+    """One line of at most `width` characters: whitespace collapsed, long text cut with …,
+    control characters made visible."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return visible(flat if len(flat) <= width else flat[: width - 1] + "…")
 
 
 def describe(a: Annotation) -> str:
     """`a1b2c3d4: 002 [120, 184) "…" themes: x, y`: how commands report an annotation."""
-    themes = ", ".join(a.themes) if a.themes else "none"
-    return f'{a.id}: {a.doc} [{a.start}, {a.end}) "{snip(a.quote)}" themes: {themes}'
+    themes = visible(", ".join(a.themes)) if a.themes else "none"
+    return (f'{visible(a.id)}: {visible(a.doc)} [{a.start}, {a.end}) "{snip(a.quote)}" '
+            f"themes: {themes}")
 
 
 def annotation_json(a: Annotation) -> dict[str, Any]:
@@ -58,7 +73,7 @@ def annotation_json(a: Annotation) -> dict[str, Any]:
         "id": a.id, "doc": a.doc, "start": a.start, "end": a.end, "quote": a.quote,
         "themes": list(a.themes), "note": a.note, "user": a.user,
         "status": a.status,
-        "created": a.created, "modified": a.modified,
+        "created": a.created, "modified": a.modified, "version": a.version,
     }
 
 
@@ -68,8 +83,9 @@ def annotation_lines(anns: list[Annotation], width: int | None = None) -> list[s
 
     width = width or shutil.get_terminal_size((100, 24)).columns
     rows = [
-        (a.id, a.doc, f"[{a.start}, {a.end})", "orphaned" if a.orphaned else a.status,
-         snip(a.user, 12), snip(",".join(a.themes), 24) or "-", a.quote, a.note)
+        (visible(a.id), visible(a.doc), f"[{a.start}, {a.end})",
+         "orphaned" if a.orphaned else a.status, snip(a.user, 12),
+         snip(",".join(a.themes), 24) or "-", a.quote, a.note)
         for a in anns
     ]
     heads = ("id", "doc", "span", "status", "user", "themes", "quote", "note")
@@ -185,6 +201,30 @@ def _open(store: Path | None) -> Store:
     return Store.open(store)
 
 
+def _open_read(store: Path | None) -> Store | None:
+    """The store opened read-only (so reading works where nothing may be written), or None
+    when there is none yet: nothing annotated."""
+    from annotate.store import Store, default_store_path
+
+    path = store or default_store_path()
+    if not path.exists() and not path.is_symlink():
+        return None
+    return Store.open(path, readonly=True)
+
+
+def _conflict_message(e: ConflictError) -> str:
+    """What `--expect-version` reports when the annotation changed: what it is now."""
+    a = e.current
+    if e.removed:
+        return (f"annotation {a.id} was removed by {visible(e.by)} after version {e.expected}; "
+                "nothing was changed")
+    note = f'note "{snip(a.note, 60)}"' if a.note else "no note"
+    themes = visible(", ".join(a.themes)) or "no themes"
+    return (f"annotation {a.id} changed since version {e.expected}: it is now version "
+            f"{a.version} by {visible(e.by)} ({a.status}; {themes}; {note}); nothing was "
+            f"changed. Retry with --expect-version {a.version} to change that version")
+
+
 def _user(user: str | None) -> str:
     from annotate.store import default_user
 
@@ -253,12 +293,15 @@ def register(app: typer.Typer) -> None:
 
             if status is not None and status not in (*STATUSES, "orphaned"):
                 fail(f"unknown status {status!r} (use {', '.join(STATUSES)} or orphaned)")
-            with _open(store) as s:
-                anns = s.list(
-                    doc=doc, theme=theme, user=user,
-                    status=None if status in (None, "orphaned") else status,
-                    orphaned=True if status == "orphaned" else None,
-                )
+            anns: list[Annotation] = []
+            st = _open_read(store)
+            if st is not None:
+                with st as s:
+                    anns = s.list(
+                        doc=doc, theme=theme, user=user,
+                        status=None if status in (None, "orphaned") else status,
+                        orphaned=True if status == "orphaned" else None,
+                    )
             if json_out:
                 print_json({"annotations": [annotation_json(a) for a in anns]})
                 return
@@ -272,12 +315,13 @@ def register(app: typer.Typer) -> None:
         guarded(run)
 
     @app.command()
-    def remove(ann_id: IdArg, user: UserOpt = None, store: StoreOpt = None) -> None:
+    def remove(ann_id: IdArg, user: UserOpt = None, store: StoreOpt = None,
+               expect: ExpectOpt = None) -> None:
         """Remove an annotation (`annotate undo` brings it back)."""
 
         def run() -> None:
             with _open(store) as s:
-                a = s.remove(ann_id, user=_user(user))
+                a = _conditional(lambda: s.remove(ann_id, user=_user(user), expect=expect))
             typer.echo(f"Removed {describe(a)}")
 
         guarded(run)
@@ -288,22 +332,44 @@ def register(app: typer.Typer) -> None:
         text: Annotated[str, typer.Argument(help="The note (an empty string clears it).")],
         user: UserOpt = None,
         store: StoreOpt = None,
+        expect: ExpectOpt = None,
+        force: Annotated[bool, typer.Option(
+            "--force", help="Replace a note another annotator wrote without --expect-version."
+        )] = False,
     ) -> None:
-        """Set an annotation's note."""
+        """Set an annotation's note (another annotator's note is only replaced with
+        --expect-version or --force)."""
 
         def run() -> None:
+            u = _user(user)
             with _open(store) as s:
-                a = s.set_note(ann_id, text, user=_user(user))
-            typer.echo(f'Noted {a.id}: "{snip(a.note, 60)}"' if a.note else
-                       f"Cleared the note of {a.id}")
+                version = expect
+                if version is None and not force:
+                    current = s.get(ann_id)
+                    author = (s.field_author(ann_id, "note") or current.user) \
+                        if current.note else u
+                    if author != u:
+                        raise StoreError(
+                            f'the note of {ann_id} was written by {visible(author)}: '
+                            f'"{snip(current.note, 60)}" (version {current.version}); to '
+                            f"replace it, say so: --expect-version {current.version} "
+                            "(or --force)"
+                        )
+                    # What was checked is what is replaced: nothing slips in between.
+                    version = current.version
+                a = _conditional(lambda: s.set_note(ann_id, text, user=u, expect=version))
+            typer.echo(f'Noted {a.id} (version {a.version}): "{snip(a.note, 60)}"' if a.note
+                       else f"Cleared the note of {a.id} (version {a.version})")
 
         guarded(run)
 
     def _status_command(status: str, verb: str) -> Any:
-        def command(ann_id: IdArg, user: UserOpt = None, store: StoreOpt = None) -> None:
+        def command(ann_id: IdArg, user: UserOpt = None, store: StoreOpt = None,
+                    expect: ExpectOpt = None) -> None:
             def run() -> None:
                 with _open(store) as s:
-                    a = s.set_status(ann_id, status, user=_user(user))
+                    a = _conditional(
+                        lambda: s.set_status(ann_id, status, user=_user(user), expect=expect))
                 typer.echo(f"{verb} {describe(a)}")
 
             guarded(run)
@@ -350,10 +416,16 @@ def register(app: typer.Typer) -> None:
         """Show every change to the annotations (or to one): when, who, what."""
 
         def run() -> None:
-            with _open(store) as s:
-                if ann_id is not None and not s.exists(ann_id):
+            st = _open_read(store)
+            if st is None:
+                if ann_id is not None:
                     raise StoreError(f"unknown annotation id {ann_id!r}")
-                changes = s.history(ann_id)
+                changes = []
+            else:
+                with st as s:
+                    if ann_id is not None and not s.exists(ann_id):
+                        raise StoreError(f"unknown annotation id {ann_id!r}")
+                    changes = s.history(ann_id)
             if json_out:
                 print_json({"history": [
                     {"id": c.id, "annotation": c.annotation, "user": c.user, "when": c.when,
@@ -364,8 +436,8 @@ def register(app: typer.Typer) -> None:
             if not changes:
                 typer.echo("No history.")
             for c in changes:
-                typer.echo(f"{c.when}  {c.user}  {c.action:<8} {c.annotation}  "
-                           f"{_detail_text(c.detail)}")
+                typer.echo(visible(f"{c.when}  {c.user}  {c.action:<8} {c.annotation}  "
+                                   f"{_detail_text(c.detail)}"))
 
         guarded(run)
 
@@ -418,7 +490,12 @@ def register(app: typer.Typer) -> None:
 
         def run() -> None:
             corpus = load(paths)
-            with _open(store) as s:
+            s = _open_for_doctor(store)
+            with s:
+                # A damaged file is checked before anything is written to it.
+                damage = s.integrity_check()
+                if damage != "ok":
+                    _report_damage(s.path, damage)
                 report = s.reanchor(corpus, user=_user(user))
                 anns = s.list()
             problems, notes = _diagnose(corpus, anns, paths, codebook)
@@ -439,17 +516,53 @@ def register(app: typer.Typer) -> None:
                 )
                 for m in report.moved:
                     how = "" if m.exact else " (approximately; quote updated)"
-                    typer.echo(f"Re-anchored {m.id}: {m.doc} [{m.old[0]}, {m.old[1]}) -> "
-                               f"[{m.new[0]}, {m.new[1]}){how}")
+                    typer.echo(f"Re-anchored {visible(m.id)}: {visible(m.doc)} "
+                               f"[{m.old[0]}, {m.old[1]}) -> [{m.new[0]}, {m.new[1]}){how}")
                 for n in notes:
-                    typer.echo(f"Note: {n}")
+                    typer.echo(f"Note: {visible(n)}")
                 for p in problems:
-                    typer.echo(f"Problem: {p}")
+                    typer.echo(f"Problem: {visible(p)}")
                 typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}.")
             if problems:
                 raise typer.Exit(1)
 
         guarded(run)
+
+
+def _conditional(change: Any) -> Annotation:
+    """Run a change made with --expect-version; a conflict says what the annotation is now."""
+    from annotate.store import ConflictError
+
+    try:
+        result: Annotation = change()
+    except ConflictError as e:
+        raise StoreError(_conflict_message(e)) from None
+    return result
+
+
+def _open_for_doctor(store: Path | None) -> Store:
+    from annotate.store import default_store_path
+
+    try:
+        return _open(store)
+    except StoreError as e:
+        if "malformed" in str(e) or "not a database" in str(e):
+            _report_damage(store or default_store_path(), str(e))
+        raise
+
+
+def _report_damage(path: Path, finding: str) -> None:
+    """The store is damaged: say so, and what to do, without touching it."""
+    lines = finding.splitlines()
+    shown = "; ".join(lines[:3]) + (f"; and {len(lines) - 3} more" if len(lines) > 3 else "")
+    typer.echo(f"Problem: the store {visible(str(path))} is damaged (SQLite's integrity "
+               f"check: {visible(shown)}).")
+    typer.echo("What to do: keep a copy of the file as it is; restore it from a backup, or "
+               "recover what SQLite can still read with "
+               f"`sqlite3 {visible(str(path))} .recover | sqlite3 recovered.sqlite` and use "
+               "--store recovered.sqlite (then run annotate doctor on it).")
+    typer.echo("1 problem.")
+    raise typer.Exit(1)
 
 
 def _detail_json(detail: str) -> Any:
@@ -490,13 +603,15 @@ def _value(v: object) -> str:
 
 def _annotated_spans(s: Store) -> dict[str, list[tuple[int, int, bool]]]:
     """Spans per document that `suggest` leaves alone: every live annotation, and suggestions
-    someone removed (so a discarded suggestion is not offered again)."""
+    someone removed (so a discarded suggestion is not offered again). A suggestion whose
+    adding was undone is gone, as if never made: it may be suggested again."""
     out: dict[str, list[tuple[int, int, bool]]] = {}
     live = {a.id for a in s.list()}
+    undone = s.undone_adds()
     for a in s.list(include_removed=True):
         if a.id in live:
             out.setdefault(a.doc, []).append((a.start, a.end, False))
-        elif a.status == "suggested":
+        elif a.status == "suggested" and a.id not in undone:
             out.setdefault(a.doc, []).append((a.start, a.end, True))
     return out
 

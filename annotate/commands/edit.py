@@ -97,8 +97,10 @@ def _run(
         if report.moved or orphans:
             state.say(f"texts changed: {len(report.moved)} re-anchored, {orphans} orphaned "
                       "(hidden; annotate doctor lists them)", error=bool(orphans))
+        # A note left unsaved when the terminal closed or the process was killed.
+        state.restore_draft()
         try:
-            build_app(state, mouse=mouse).run()
+            build_app(state, mouse=mouse, signals=True).run()
         finally:
             save_positions(place, user, state.doc.id, state.remembered())
 

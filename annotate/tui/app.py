@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from typing import Any
 
 from prompt_toolkit.application import Application
@@ -10,11 +13,24 @@ from annotate.tui.bindings import build_bindings
 from annotate.tui.state import EditorState
 from annotate.tui.views import Views, style
 
+# How often the editor looks for others' changes and saves a pending note draft: a change
+# made elsewhere shows within a second, and a poll costs one `PRAGMA data_version`.
+POLL_S = 0.5
 
-def build_app(state: EditorState, *, mouse: bool = False, **kwargs: Any) -> Application[None]:
-    """The editor application; `kwargs` go to Application (e.g. input/output in tests)."""
+
+def build_app(
+    state: EditorState, *, mouse: bool = False, signals: bool = False, **kwargs: Any
+) -> Application[None]:
+    """The editor application; `kwargs` go to Application (e.g. input/output in tests).
+
+    While it runs, a background task calls `state.tick()` every POLL_S seconds (others'
+    changes are drawn without a keypress; drafts are saved). With `signals`, SIGHUP (the
+    terminal closed) and SIGTERM save the note draft and end the session."""
     state.quit_requested = False
     views = Views(state)
+    if state.mode == "note":  # a restored draft
+        views.load_note()
+        views.sync_focus()
     bindings = build_bindings(state, views)
     app: Application[None] = Application(
         layout=views.layout,
@@ -27,6 +43,36 @@ def build_app(state: EditorState, *, mouse: bool = False, **kwargs: Any) -> Appl
     # A lone Esc is common here (clear the selection); do not make it wait long.
     app.ttimeoutlen = 0.05
     app.timeoutlen = 0.4
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(POLL_S)
+            try:
+                changed = state.tick()
+            except Exception as e:  # as with keys: a message, never a crash
+                state.say(f"error: {type(e).__name__}: {e}", error=True)
+                changed = True
+            if changed:
+                app.invalidate()
+
+    def hang_up() -> None:
+        # Keep what was being written first: the terminal may be gone already.
+        with contextlib.suppress(Exception):
+            state.save_draft(force=True)
+        state.quit_requested = True
+        if not app.is_done:
+            with contextlib.suppress(Exception):
+                app.exit()
+
+    def start() -> None:
+        app.create_background_task(watch())
+        if signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(sig, hang_up)
+
+    app.pre_run_callables.append(start)
     return app
 
 

@@ -27,6 +27,7 @@ MODE_TITLES = {
     "note": "Note editor (n)",
     "help": "This help (?)",
     "reuse": "Shared passage view (Enter)",
+    "conflict": "Conflict view (another annotator changed it first)",
     "*": "Everywhere",
 }
 
@@ -253,8 +254,7 @@ def build_bindings(state: EditorState, views: Views) -> Bindings:
     def note(event: KeyPressEvent) -> None:
         """Write or edit the note of the annotation here."""
         st.begin_note()
-        views.note.text = st.note_draft
-        views.note.buffer.cursor_position = len(st.note_draft)
+        views.load_note()
 
     @b.on("normal", "d")
     def delete(event: KeyPressEvent) -> None:
@@ -391,6 +391,28 @@ def build_bindings(state: EditorState, views: Views) -> Bindings:
     def note_cancel(event: KeyPressEvent) -> None:
         """Close the editor without saving."""
         st.cancel_note()
+
+    # --- conflicts -------------------------------------------------------------------------
+
+    @b.on("conflict", "t", "escape", "c-c", "c-g", keep_message=True)
+    def conflict_theirs(event: KeyPressEvent) -> None:
+        """Keep their version (yours is dropped; Esc does the same)."""
+        st.resolve_conflict("theirs")
+
+    @b.on("conflict", "m", keep_message=True)
+    def conflict_mine(event: KeyPressEvent) -> None:
+        """Keep yours, written over their version (still only if unchanged since)."""
+        st.resolve_conflict("mine")
+
+    @b.on("conflict", "e", keep_message=True)
+    def conflict_merge(event: KeyPressEvent) -> None:
+        """Merge: edit both notes together in the note editor, then save."""
+        if st.conflict is not None and st.conflict.field != "note":
+            st.say("only notes are merged: t keeps theirs, m keeps yours", error=True)
+            return
+        st.resolve_conflict("merge")
+        if st.mode == "note":
+            views.load_note()
 
     # --- help and reuse overlays ----------------------------------------------------------
 

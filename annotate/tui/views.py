@@ -32,6 +32,7 @@ from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import Frame, TextArea
 
 from annotate.diff import DELETE, INSERT
+from annotate.sanitize import visible
 from annotate.tui.state import THEME_KEYS, EditorState
 
 SIDE_WIDTH = 24  # 80 columns leave the text ~44; wider screens give the labels more room
@@ -42,8 +43,15 @@ PALETTE = (
     "ansired", "ansigreen", "ansiyellow", "ansiblue", "ansimagenta",
     "ansicyan", "#ff8700", "#87d700", "#d787ff", "#00afaf",
 )
-_BLANKS = {i: " " for i in range(0x21) if chr(i) != " "} | {0x7F: " ", 0x85: " ", 0xA0: " ",
-                                                          0x2028: " ", 0x2029: " "}
+# Whitespace of the text's layout is drawn as a space; every other control character is made
+# visible (`visible()`, one character for one, so columns stay offsets).
+_BLANKS = dict.fromkeys((0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x85, 0xA0,
+                         0x2028, 0x2029), " ")
+
+
+def shown(text: str) -> str:
+    """Text from a file or a user as drawn: layout whitespace as spaces, controls visible."""
+    return visible(text.translate(_BLANKS))
 
 
 def style() -> Style:
@@ -204,7 +212,7 @@ def render_lines(
             *marks,
             ("class:gutter", " " * (MARKS - len(marks)) + "│"),
         ]
-        seg = text[a:b].translate(_BLANKS)
+        seg = shown(text[a:b])
         i = 0
         for style_, group in itertools.groupby(styles):
             k = len(list(group))
@@ -245,13 +253,15 @@ def _side(st: EditorState) -> StyleAndTextTuples:
     cb = st.codebook
     ann = st.current_annotation()
     active = set(ann.themes) if ann else set()
-    out: StyleAndTextTuples = [("class:side.title", _clip(f"Themes: {cb.name}", w) + "\n")]
+    out: StyleAndTextTuples = [("class:side.title", _clip(f"Themes: {shown(cb.name)}", w)
+                                + "\n")]
     if not cb.themes:
         out.append(("class:side.dim", "(no codebook themes)\n"))
     for i, t in enumerate(cb.themes[: len(THEME_KEYS)]):
         on = t.id in active
         style_ = f"class:theme{i}" + (" class:side.active" if on else "")
-        out.append((style_, _clip(f"{THEME_KEYS[i]} {'●' if on else '○'} {t.label}", w)))
+        out.append((style_, _clip(f"{THEME_KEYS[i]} {'●' if on else '○'} {shown(t.label)}",
+                                  w)))
         out.append(("", "\n"))
     if len(cb.themes) > len(THEME_KEYS):
         out.append(("class:side.dim", f"+{len(cb.themes) - len(THEME_KEYS)} more: t picks\n"))
@@ -261,14 +271,14 @@ def _side(st: EditorState) -> StyleAndTextTuples:
         out.append(("class:side.dim", "No annotation here.\n"))
         out.append(("class:side.dim", _clip(f"1-9: theme the {target}", w) + "\n"))
     else:
-        out.append(("class:side.title", f"{ann.id} {ann.status}\n"))
-        out.append(("class:side.dim", _clip(f"by {ann.user}", w) + "\n"))
+        out.append(("class:side.title", _clip(f"{shown(ann.id)} {ann.status}", w) + "\n"))
+        out.append(("class:side.dim", _clip(f"by {shown(ann.user)}", w) + "\n"))
         others = [t for t in ann.themes if st.theme_key(t) == "*"]
         if others:
-            out.append(("", _clip("also: " + ", ".join(others), w) + "\n"))
+            out.append(("", _clip("also: " + shown(", ".join(others)), w) + "\n"))
         if ann.note:
             out.append(("class:side.title", "Note (n edits):\n"))
-            for para in ann.note.splitlines()[:12]:
+            for para in visible(ann.note, keep_newlines=True).splitlines()[:12]:
                 while len(para) > w:
                     out.append(("", para[:w] + "\n"))
                     para = para[w:]
@@ -278,7 +288,7 @@ def _side(st: EditorState) -> StyleAndTextTuples:
     p = st.reuse_here()
     if p is not None:
         other = p.b.doc if p.a.doc == st.doc.id else p.a.doc
-        out.append(("class:reuse", _clip(f"Shared with {other} (Enter)", w) + "\n"))
+        out.append(("class:reuse", _clip(f"Shared with {shown(other)} (Enter)", w) + "\n"))
     return out
 
 
@@ -291,6 +301,7 @@ MODE_HINTS = {
     "theme": "Enter toggle  Esc cancel",
     "help": "any other key closes",
     "reuse": "any other key closes",
+    "conflict": "t theirs  m mine  e merge",
 }
 
 
@@ -312,13 +323,15 @@ def status_bar(state: EditorState) -> Callable[[], StyleAndTextTuples]:
             f" {s['suggested']}?" if s["suggested"] else ""
         )
         undo = f" │ undo {s['undo']}" + (f" redo {s['redo']}" if s["redo"] else "")
-        left = (f" {s['doc']} {s['doc_pos']} {s['sentence']} {s['word']}/{s['words']}{sel}"
+        doc = shown(str(s["doc"]))
+        left = (f" {doc} {s['doc_pos']} {s['sentence']} {s['word']}/{s['words']}{sel}"
                 f"{counts}{undo} │ ")
-        msg = str(s["message"]) or MODE_HINTS.get(str(s["mode"]), "")
+        # Messages quote names, notes and labels: nothing raw reaches the terminal.
+        msg = shown(str(s["message"])) or MODE_HINTS.get(str(s["mode"]), "")
         if s["message"] and len(left) + len(msg) > _columns():
             # A message cut off is worse than the word position and undo depth left out for
             # a moment: they come back with the next key.
-            left = f" {s['doc']} {s['doc_pos']} {s['sentence']}{sel}{counts} │ "
+            left = f" {doc} {s['doc_pos']} {s['sentence']}{sel}{counts} │ "
         cls = "class:status.error" if state.error else "class:status.message"
         return [("class:status", left), (cls, msg)]
 
@@ -348,28 +361,72 @@ def reuse_text(state: EditorState) -> Callable[[], StyleAndTextTuples]:
             return []
         p = v.passage
         out: StyleAndTextTuples = [
-            ("class:side.title", f"{v.here.doc} [{v.here.start}:{v.here.end})"),
+            ("class:side.title", f"{shown(v.here.doc)} [{v.here.start}:{v.here.end})"),
             ("", "  ↔  "),
-            ("class:side.title", f"{v.there.doc} [{v.there.start}:{v.there.end})"),
+            ("class:side.title", f"{shown(v.there.doc)} [{v.there.start}:{v.there.end})"),
             ("", f"  {p.words} words, {p.similarity:.0%} similar\n"),
-            ("class:side.dim", (v.there_title or "") + "\n"),
-            ("class:side.title", f"In {v.there.doc}:\n"),
-            ("", v.there.text.translate(_BLANKS) + "\n\n"),
+            ("class:side.dim", shown(v.there_title or "") + "\n"),
+            ("class:side.title", f"In {shown(v.there.doc)}:\n"),
+            ("", shown(v.there.text) + "\n\n"),
             ("class:side.title", "Difference: "),
             ("class:diff.delete", "[-only here-]"),
             ("", " "),
-            ("class:diff.insert", f"{{+only in {v.there.doc}+}}"),
+            ("class:diff.insert", f"{{+only in {shown(v.there.doc)}+}}"),
             ("", "\n"),
         ]
         # Marked as well as coloured, so the diff reads on a terminal without colour.
         for op, chunk in v.diff:
-            chunk = chunk.translate(_BLANKS)
+            chunk = shown(chunk)
             if op == DELETE:
                 out.append(("class:diff.delete", f"[-{chunk}-]"))
             elif op == INSERT:
                 out.append(("class:diff.insert", f"{{+{chunk}+}}"))
             else:
                 out.append(("", chunk))
+        return out
+
+    return _guarded(get)
+
+
+def conflict_text(state: EditorState) -> Callable[[], StyleAndTextTuples]:
+    """Both versions side by side (one above the other): theirs as stored now, and yours."""
+
+    def themes(ids: tuple[str, ...]) -> str:
+        return shown(", ".join(state._label(t) for t in ids)) or "none"
+
+    def get() -> StyleAndTextTuples:
+        c = state.conflict
+        if c is None:
+            return []
+        t = c.theirs
+        who = shown(c.by)
+        out: StyleAndTextTuples = [
+            ("", f"{shown(t.id)} ({shown(t.doc)} [{t.start}, {t.end})) was changed by {who} "
+                 f"after you saw version {c.shown.version}.\n\n"),
+            ("class:side.title", f"Theirs ({who}, version {t.version}):\n"),
+        ]
+        if c.removed:
+            out.append(("", "    removed\n"))
+        else:
+            out.append(("", f"    themes: {themes(t.themes)}; status: {t.status}\n"))
+            out.append(("", "    note: " + (visible(t.note, keep_newlines=True) or "(none)")
+                        + "\n"))
+        out.append(("", "\n"))
+        out.append(("class:side.title", "Yours:\n"))
+        mine = c.mine
+        if c.field == "note":
+            out.append(("", "    note: " + (visible(str(mine), keep_newlines=True)
+                                            or "(none)") + "\n"))
+        elif c.field == "themes":
+            out.append(("", f"    themes: {themes(tuple(mine))}\n"))
+        elif c.field == "status":
+            out.append(("", f"    status: {mine}\n"))
+        else:
+            out.append(("", "    removed\n"))
+        out.append(("", "\n"))
+        for key, what in state.conflict_choices():
+            out.append(("class:help.keys", f"  {key}  "))
+            out.append(("", what + "\n"))
         return out
 
     return _guarded(get)
@@ -442,6 +499,13 @@ class Views:
         self.doc_window = Window(self.document, wrap_lines=False, always_hide_cursor=True)
         self.search_buffer = Buffer(multiline=False, name="search")
         self.note = TextArea(multiline=True, wrap_lines=True, focus_on_click=True)
+
+        def edited(buf: Buffer) -> None:
+            state.note_edited(buf.text, buf.cursor_position)
+
+        # Every keystroke and cursor move marks the draft for saving (debounced by the state).
+        self.note.buffer.on_text_changed += edited
+        self.note.buffer.on_cursor_position_changed += edited
         def mode(m: str) -> Condition:
             return Condition(lambda: state.mode == m)
 
@@ -490,6 +554,11 @@ class Views:
             title="Shared passage: j/k scroll, other keys close",
             style="class:overlay",
         )
+        conflict_frame = Frame(
+            Window(ScrollText(conflict_text(state), state, "overlay_top", indent=4)),
+            title="Changed by someone else meanwhile: nothing was overwritten",
+            style="class:overlay",
+        )
         self.root = FloatContainer(
             body,
             floats=[
@@ -499,16 +568,26 @@ class Views:
                       top=0, bottom=1, left=1, right=1),
                 Float(ConditionalContainer(reuse_frame, filter=mode("reuse")),
                       top=1, bottom=2, left=2, right=2),
+                Float(ConditionalContainer(conflict_frame, filter=mode("conflict")),
+                      top=1, bottom=2, left=2, right=2),
             ],
         )
         self.layout = Layout(self.root, focused_element=self.doc_window)
 
     def _note_title(self) -> str:
         t = self.state.note_target
-        what = f"Note on {t}" if isinstance(t, str) else "New note on the sentence"
+        what = f"Note on {shown(t)}" if isinstance(t, str) else "New note on the sentence"
         if isinstance(t, tuple) and self.state.anchor is not None:
             what = "New note on the selection"
         return f"{what} · Ctrl-S saves · Ctrl-C cancels"
+
+    def load_note(self) -> None:
+        """Put the state's note text and cursor into the note editor."""
+        text, cursor = self.state.note_draft, self.state.note_cursor
+        self.note.text = text  # (this reports the cursor at 0 to the state: set it after)
+        self.note.buffer.cursor_position = min(cursor, len(text))
+        self.state.note_edited(text, self.note.buffer.cursor_position)
+        self.state.discard_pending_draft()
 
     def sync_focus(self) -> None:
         """Focus follows the mode, so a mode change from any path lands in the right place."""
