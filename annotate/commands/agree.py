@@ -124,7 +124,7 @@ def disagreement_lines(items: Sequence[Disagreement], codebook: Codebook | None,
         for t, (yes, no) in d.themes.items():
             body.append(f"{_label(t, codebook)}: yes {', '.join(map(visible, yes))}; "
                         f"no {', '.join(map(visible, no))}\n")
-        body.append(" ".join(visible(d.text).split()), style="dim")
+        body.append(visible(" ".join(d.text.split())), style="dim")
         table.add_row(visible(d.unit), body)
     if len(items) > limit:
         return Group(table, Text(f"… and {len(items) - limit} more (--json lists them all)",
