@@ -18,7 +18,7 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from annotate import agree
+from annotate import agree, agree_report
 from annotate.model import Annotation, Change
 
 TOL = 1e-6
@@ -192,7 +192,7 @@ spans = st.lists(st.tuples(st.integers(0, 60), st.integers(1, 15)), max_size=6).
 
 def brute_observed(units: list[list[tuple[int, int]]], length: int) -> float:
     """D_o straight from the definition: every segment pair of every ordered annotator pair."""
-    segs = [agree._segments(agree._merge(u), 0, length) for u in units]
+    segs = [agree._segments(agree.merge_units(u), 0, length) for u in units]
     total = 0
     for i in range(len(units)):
         for j in range(len(units)):
@@ -262,15 +262,15 @@ def test_judge_credits_the_acceptor_not_the_suggester() -> None:
         change(6, "a1", "carol", "accept", {"status": ["rejected", "accepted"]}),
         change(7, "a2", "alice", "reject", {"status": ["suggested", "rejected"]}),
     ]
-    j = agree.judge(anns, history)
+    j = agree_report.judge(anns, history)
     assert dict(j.owner) == {"a1": "carol", "a4": "bob"}
     assert dict(j.rejecter) == {"a2": "alice"}
-    assert agree.annotators(anns, history, ["d"]) == ["alice", "bob", "carol"]
-    assert agree.annotators(anns, history, ["other"]) == []
+    assert agree_report.annotators(anns, history, ["d"]) == ["alice", "bob", "carol"]
+    assert agree_report.annotators(anns, history, ["other"]) == []
 
 
 def test_judge_leaves_out_orphaned_and_falls_back_to_the_author() -> None:
     lost = Annotation(id="o", doc="d", start=0, end=1, quote="x", user="x", orphaned=True)
     imported = ann("i", "dora", "accepted")
-    j = agree.judge([lost, imported], [])
+    j = agree_report.judge([lost, imported], [])
     assert dict(j.owner) == {"i": "dora"}

@@ -198,7 +198,7 @@ def test_span_unit_is_unitizing_alpha_over_the_documents_all_judged(project) -> 
                   if t["id"] in ts and d in offset] for u in users]
         expected = agree.unitizing_alpha(units, 0, length).alpha
         assert t["alpha"] == pytest.approx(expected, abs=1e-12)
-        assert t["positives"] == {u: len(agree._merge(us)) for u, us in zip(users, units,
+        assert t["positives"] == {u: len(agree.merge_units(us)) for u, us in zip(users, units,
                                                                               strict=True)}
         assert t["kappa"] is None and t["fleiss_kappa"] is None
 

@@ -27,7 +27,7 @@ from annotate.commands.common import (
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from annotate.agree import Disagreement, Report, ThemeAgreement
+    from annotate.agree_report import Disagreement, Report, ThemeAgreement
     from annotate.model import Codebook
 
 # How many disagreeing units the table lists (`--json` gives them all).
@@ -173,7 +173,13 @@ def register(app: typer.Typer) -> None:
         Krippendorff's alpha (or unitizing alpha for --unit span)."""
 
         def run() -> None:
-            from annotate.agree import UNITS, agreement_report, annotators, disagreements, judge
+            from annotate.agree_report import (
+                UNITS,
+                agreement_report,
+                annotators,
+                disagreements,
+                judge,
+            )
             from annotate.sanitize import visible
             from annotate.store import Store, default_store_path
 
