@@ -155,6 +155,18 @@ def confusion(x: Any, y: Any, a: str = "a", b: str = "b") -> PairConfusion:
                          int((~u & ~v).sum()), cohen_kappa(x, y))
 
 
+def kappa_from_counts(both: int, a_only: int, b_only: int, neither: int) -> float | None:
+    """Cohen's κ of two annotators' binary judgements from their confusion counts."""
+    n = both + a_only + b_only + neither
+    if n == 0:
+        return None
+    p_o = (both + neither) / n
+    p_e = ((both + a_only) * (both + b_only) + (neither + b_only) * (neither + a_only)) / (n * n)
+    if np.isclose(p_e, 1.0, rtol=0.0, atol=1e-12):
+        return None
+    return (p_o - p_e) / (1.0 - p_e)
+
+
 # --- Krippendorff's unitizing alpha --------------------------------------------------------
 
 
@@ -179,6 +191,25 @@ def merge_units(units: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append((s, e))
     return out
+
+
+def covered(units: Sequence[tuple[int, int]]) -> int:
+    """How many offsets merged, non-overlapping units cover."""
+    return sum(e - s for s, e in units)
+
+
+def overlap(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> int:
+    """How many offsets two lists of merged, sorted units both cover."""
+    total = i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo < hi:
+            total += hi - lo
+        if a[i][1] <= b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return total
 
 
 def _segments(units: list[tuple[int, int]], begin: int, end: int) -> list[tuple[int, int, bool]]:

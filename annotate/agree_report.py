@@ -26,10 +26,13 @@ from annotate.agree import (
     PairConfusion,
     Unitizing,
     confusion,
+    covered,
     fleiss_kappa,
+    kappa_from_counts,
     krippendorff_alpha,
     merge_units,
     overall_unitizing,
+    overlap,
     percent_agreement,
     unitizing_alpha,
 )
@@ -294,27 +297,46 @@ def _span_report(documents: Sequence[Document], annotations: Sequence[Annotation
                 spans[t][col[who]].append((offset[a.doc] + a.start, offset[a.doc] + a.end))
     figures: list[ThemeAgreement] = []
     unitizing: list[Unitizing] = []
-    pooled_chars: list[Matrix] = []
+    # Per character, but from the units' intervals: a 1 MB text would otherwise need a
+    # matrix of a million rows per theme.
+    pooled: dict[tuple[int, int], list[int]] = {}
     for t in themes:
-        u = unitizing_alpha(spans[t], 0, length)
+        merged = [merge_units(us) for us in spans[t]]
+        u = unitizing_alpha(merged, 0, length)
         unitizing.append(u)
-        chars = np.zeros((length, len(users)))
-        for k, us in enumerate(spans[t]):
-            for s, e in us:
-                chars[s:e, k] = 1.0
-        pooled_chars.append(chars)
-        f = _figures(t, chars, users)
+        pairs = []
+        for i, k in combinations(range(len(users)), 2):
+            both = overlap(merged[i], merged[k])
+            a_only, b_only = covered(merged[i]) - both, covered(merged[k]) - both
+            counts = [both, a_only, b_only, length - both - a_only - b_only]
+            pairs.append(_pair(users[i], users[k], counts))
+            total = pooled.setdefault((i, k), [0, 0, 0, 0])
+            for n, c in enumerate(counts):
+                total[n] += c
         figures.append(ThemeAgreement(
-            t, length, f.agreement, None, None, u.alpha,
-            {user: len(merge_units(spans[t][k])) for k, user in enumerate(users)}, f.confusion))
-    pooled = (np.concatenate(pooled_chars) if pooled_chars else np.zeros((0, len(users))))
-    f = _figures("overall", pooled, users)
-    overall = ThemeAgreement("overall", length * len(themes), f.agreement, None, None,
+            t, length, _pair_mean(pairs, length), None, None, u.alpha,
+            {user: len(merged[k]) for k, user in enumerate(users)}, tuple(pairs)))
+    overall_pairs = tuple(_pair(users[i], users[k], c) for (i, k), c in pooled.items())
+    overall = ThemeAgreement("overall", length * len(themes),
+                             _pair_mean(overall_pairs, length * len(themes)), None, None,
                              overall_unitizing(unitizing),
                              {user: sum(x.positives[user] for x in figures) for user in users},
-                             f.confusion)
+                             overall_pairs)
     return Report("span", tuple(users), length, tuple(d.id for d in docs), tuple(figures),
                   overall, dict(missing))
+
+
+def _pair(a: str, b: str, c: Sequence[int]) -> PairConfusion:
+    return PairConfusion(a, b, c[0], c[1], c[2], c[3], kappa_from_counts(c[0], c[1], c[2], c[3]))
+
+
+def _pair_mean(pairs: Sequence[PairConfusion], items: int) -> float | None:
+    """Percent agreement from pair counts: with no missing data, the per-item share of agreeing
+    pairs averaged over items equals the per-pair share of agreeing items averaged over
+    pairs."""
+    if not pairs or items == 0:
+        return None
+    return sum((p.both + p.neither) / items for p in pairs) / len(pairs)
 
 
 def disagreements(documents: Sequence[Document], annotations: Sequence[Annotation],

@@ -230,6 +230,19 @@ def test_unitizing_identical_unitizations_agree_fully(units, raters) -> None:  #
         assert got.alpha == 1.0
 
 
+@settings(max_examples=100, deadline=None)
+@given(spans, spans)
+def test_interval_counts_match_character_sets(a, b) -> None:  # type: ignore[no-untyped-def]
+    ma, mb = agree.merge_units(a), agree.merge_units(b)
+    sa = {x for s, e in a for x in range(s, e)}
+    sb = {x for s, e in b for x in range(s, e)}
+    assert agree.covered(ma) == len(sa) and agree.overlap(ma, mb) == len(sa & sb)
+    x = np.array([i in sa for i in range(60)], dtype=float)
+    y = np.array([i in sb for i in range(60)], dtype=float)
+    c = agree.confusion(x, y)
+    assert same(agree.kappa_from_counts(c.both, c.a_only, c.b_only, c.neither), ref_cohen(x, y))
+
+
 def test_unitizing_undefined_without_units() -> None:
     assert agree.unitizing_alpha([[], []], 0, 100).alpha is None
     assert agree.unitizing_alpha([[(0, 5)]], 0, 100).alpha is None  # one annotator

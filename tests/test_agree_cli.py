@@ -201,6 +201,14 @@ def test_span_unit_is_unitizing_alpha_over_the_documents_all_judged(project) -> 
         assert t["positives"] == {u: len(agree.merge_units(us)) for u, us in zip(users, units,
                                                                               strict=True)}
         assert t["kappa"] is None and t["fleiss_kappa"] is None
+        chars = np.zeros((length, len(users)))  # the per-character figures, by brute force
+        for k, us in enumerate(units):
+            for s, e in us:
+                chars[s:e, k] = 1
+        ref = ref_figures(chars, users)
+        assert t["agreement"] == pytest.approx(ref["agreement"], abs=TOL)
+        check({**t, "kappa": None, "fleiss_kappa": None, "alpha": None, "positives": None},
+              {**ref, "kappa": None, "fleiss_kappa": None, "alpha": None, "positives": None})
 
 
 def test_theme_and_doc_filters(project) -> None:  # type: ignore[no-untyped-def]
