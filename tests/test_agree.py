@@ -287,3 +287,56 @@ def test_judge_leaves_out_orphaned_and_falls_back_to_the_author() -> None:
     imported = ann("i", "dora", "accepted")
     j = agree_report.judge([lost, imported], [])
     assert dict(j.owner) == {"i": "dora"}
+
+
+# --- the report over random annotations -----------------------------------------------------
+
+REPORT_TEXT = ("First one here. Second sentence is longer. Third.\n\nFourth begins a "
+               "paragraph. Fifth! Sixth?\n\nSeventh closes.")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["ann", "ben", "cy"]), st.integers(0, 95),
+                          st.integers(1, 40), st.sets(st.sampled_from(["p", "q"]), min_size=1),
+                          st.sampled_from(["accepted", "rejected"])),
+                min_size=1, max_size=12),
+       st.sampled_from(["sentence", "paragraph"]))
+def test_report_matches_brute_force_overlaps(plan, unit: str) -> None:  # type: ignore[no-untyped-def]
+    from annotate.model import Document, Metadata
+
+    from .conftest import ROOT
+
+    docs = [Document(path=ROOT / f"{i}.txt", text=REPORT_TEXT, meta=Metadata(id=f"d{i}"))
+            for i in range(2)]
+    anns, history = [], []
+    for n, (user, start, length, themes, status) in enumerate(plan):
+        d = docs[n % 2]
+        end = min(len(REPORT_TEXT), start + length)
+        anns.append(Annotation(id=f"a{n}", doc=d.id, start=start, end=end,
+                               quote=REPORT_TEXT[start:end], themes=tuple(sorted(themes)),
+                               user=user, status=status))
+        history.append(change(n, f"a{n}", user, "add", {"status": status}))
+    users = ["ann", "ben", "cy"]
+    report = agree_report.agreement_report(docs, anns, history, users, ["p", "q"], unit)
+    units = [(d.id, u.start, u.end) for d in docs
+             for u in (d.sentences if unit == "sentence" else d.paragraphs)]
+    assert report.items == len(units)
+    for theme in report.themes:
+        m = np.zeros((len(units), 3))
+        for k, user in enumerate(users):
+            judged = {a.doc for a in anns if a.user == user}
+            for row, (doc, s, e) in enumerate(units):
+                if doc not in judged:
+                    m[row, k] = np.nan
+                elif any(a.doc == doc and a.user == user and a.status == "accepted"
+                         and theme.id in a.themes and a.start < e and s < a.end for a in anns):
+                    m[row, k] = 1
+        assert same(theme.alpha, ref_alpha(m))
+        assert same(theme.fleiss_kappa, ref_fleiss(m))
+        assert theme.kappa is None
+        assert theme.positives == {u: int(np.nansum(m[:, k] == 1)) for k, u in enumerate(users)}
+        for c in theme.confusion:
+            i, k = users.index(c.a), users.index(c.b)
+            both = ~np.isnan(m[:, i]) & ~np.isnan(m[:, k])
+            ref = ref_cohen(m[both, i], m[both, k]) if both.any() else None
+            assert same(c.kappa, ref)
