@@ -85,7 +85,9 @@ def register(app: typer.Typer) -> None:
 
         def run() -> None:
             from annotate.report import write_report
+            from annotate.report.site import check_out
 
+            check_out(out, force=force)
             corpus = load(paths)
             data, notes = gather(paths, corpus, store, codebook, reuse=not no_reuse)
             for n in notes:

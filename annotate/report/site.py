@@ -258,14 +258,7 @@ def evidence_html(text: str, start: int, end: int, marks: list[tuple[int, int]],
 
 def write_report(data: ReportData, out: Path, *, force: bool = False) -> ReportSummary:
     """Write the report into the folder `out` (see the module docstring for the rules)."""
-    if out.exists() and not out.is_dir():
-        raise ExportError(f"{out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
-        if not (out / MARKER).is_file():
-            raise ExportError(f"{out} is a folder not written by `annotate report`; "
-                              "choose another --out")
-        if not force:
-            raise ExportError(f"{out} exists; use --force to replace the report")
+    check_out(out, force=force)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -292,6 +285,19 @@ def write_report(data: ReportData, out: Path, *, force: bool = False) -> ReportS
         out, site.count, site.size, len(data.documents),
         sum(len(v) for v in data.annotations_by_doc.values()),
         sum(len(h) for h in data.hits.values()), len(data.passages), len(data.clusters))
+
+
+def check_out(out: Path, *, force: bool) -> None:
+    """Refuse a target that is not a folder, a folder of the user's, or (without `force`) an
+    earlier report; checked before the work so a mistake costs nothing."""
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / MARKER).is_file():
+            raise ExportError(f"{out} is a folder not written by `annotate report`; "
+                              "choose another --out")
+        if not force:
+            raise ExportError(f"{out} exists; use --force to replace the report")
 
 
 def _umask() -> int:
