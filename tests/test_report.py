@@ -96,7 +96,7 @@ def seeds_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = base / "site"
     result = runner.invoke(app, ["report", str(SEEDS), "--out", str(out), "--store", str(store)])
     assert result.exit_code == 0, result.output
-    assert "5 statements, 3 annotations" in result.stdout
+    assert "for 5 statements, 3 annotations, " in result.stdout
     return out
 
 

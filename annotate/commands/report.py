@@ -98,9 +98,11 @@ def register(app: typer.Typer) -> None:
                            f"corpus left out ({', '.join(sorted({a.doc for a in skipped}))})",
                            err=True)
             s = write_report(data, out, force=force)
-            typer.echo(
-                f"Wrote {s.out}/index.html: {s.pages} pages ({s.bytes / 1e6:.1f} MB) for "
-                f"{s.documents} statements, {s.annotations} annotations, {s.hits} theme hits, "
-                f"{s.passages} shared passages, {s.clusters} clusters")
+            counts = [(s.documents, "statement"), (s.annotations, "annotation"),
+                      (s.hits, "theme hit"), (s.passages, "shared passage"),
+                      (s.clusters, "cluster")]
+            typer.echo(f"Wrote {s.out / 'index.html'}: {s.pages} pages "
+                       f"({s.bytes / 1e6:.1f} MB) for " + ", ".join(
+                           f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in counts))
 
         guarded(run)

@@ -20,10 +20,12 @@
       }
     }
     var anchor = document.getElementById(id);
-    if (first && anchor) anchor.scrollIntoView({block: "center"});
+    /* After the browser's own jump to the anchor, which leaves it at the very top. */
+    if (first && anchor) setTimeout(function () { anchor.scrollIntoView({block: "center"}); }, 0);
   }
   window.addEventListener("hashchange", markPassage);
-  markPassage();
+  if (document.readyState === "complete") markPassage();
+  else window.addEventListener("load", markPassage);
 
   if (!text) return;
 
@@ -153,7 +155,4 @@
   });
   text.addEventListener("focusout", hide);
   document.addEventListener("keydown", function (e) { if (e.key === "Escape") hide(); });
-  /* Titles would double the tooltip; they stay for pages read without the script. */
-  var titled = text.querySelectorAll(".m[title]");
-  for (var t = 0; t < titled.length; t++) titled[t].removeAttribute("title");
 })();
