@@ -104,10 +104,9 @@ def html_pages(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
 
 
-def test_every_local_link_and_anchor_resolves_and_nothing_is_external(seeds_report: Path
-                                                                       ) -> None:
+def check_links(seeds_report: Path) -> int:
+    """Every local link resolves inside the folder, with its anchor; none is external."""
     pages = {p.resolve(): parse(p) for p in html_pages(seeds_report)}
-    assert len(pages) > 10
     checked = 0
     for path, page in pages.items():
         for link in page.links:
@@ -120,7 +119,13 @@ def test_every_local_link_and_anchor_resolves_and_nothing_is_external(seeds_repo
                 ids = pages[target].ids
                 assert unquote(parts.fragment) in ids, f"{path.name}: no #{parts.fragment}"
             checked += 1
-    assert checked > 500
+    return checked
+
+
+def test_every_local_link_and_anchor_resolves_and_nothing_is_external(seeds_report: Path
+                                                                       ) -> None:
+    assert len(html_pages(seeds_report)) > 10
+    assert check_links(seeds_report) > 500
     css = (seeds_report / "assets" / "report.css").read_text(encoding="utf-8")
     js = (seeds_report / "assets" / "report.js").read_text(encoding="utf-8")
     assert "url(" not in css and "@import" not in css
@@ -244,3 +249,52 @@ def test_palette() -> None:
     assert text_on("#000000") == "#FFFFFF" and text_on("#F0E442") == "#000000"
     no_colours = palette(None, extra=["a", "b", "c"])
     assert [no_colours.hex(t) for t in "abc"] == list(OKABE_ITO[:3])
+
+
+def test_a_large_corpus_is_paginated_and_the_overview_holds_no_texts(tmp_path: Path) -> None:
+    corpus = tmp_path / "big"
+    corpus.mkdir()
+    rows = []
+    for i in range(250):
+        name = f"{i:03d}.txt"
+        (corpus / name).write_text(
+            f"Statement {i} on the return of migrants to their home country.\n\n"
+            f"Unique closing words number {i} here.\n", encoding="utf-8")
+        date = f"2020-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        rows.append(f'[[document]]\nfile = "{name}"\ndate = "{date}"\n')
+    (corpus / "corpus.toml").write_text("\n".join(rows), encoding="utf-8")
+    out = tmp_path / "site"
+    result = runner.invoke(app, ["report", str(corpus), "--out", str(out), "--no-reuse",
+                                 "--codebook", str(SEEDS / "themes.toml")])
+    assert result.exit_code == 0, result.output
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Unique closing words" not in index
+    assert (out / "statements-3.html").is_file() and not (out / "statements-4.html").exists()
+    assert len(list((out / "docs").glob("*.html"))) == 250
+    cells = parse(out / "index.html").cells
+    columns = {c["data-col"] for c in cells}
+    assert 1 < len(columns) <= 60
+    assert len(cells) == len(columns) * 9
+    returns = sum(int(c["data-count"]) for c in cells if c["data-theme"] == "returns")
+    assert returns == 250
+    assert check_links(out) > 250
+
+
+def test_columns_group_by_date_or_in_runs() -> None:
+    from annotate.corpus import Corpus
+    from annotate.model import Document, Metadata
+    from annotate.report import ReportData
+
+    def docs(n: int, dated: bool) -> Corpus:
+        return Corpus(tuple(
+            Document(Path(f"{i:03d}.txt"), "Text.", Metadata(
+                id=f"{i:03d}", date=f"1916-01-{1 + i % 3:02d}" if dated else None))
+            for i in range(n)))
+
+    by_date = ReportData(docs(130, dated=True)).columns
+    assert [c.label for c in by_date] == ["1916-01-01", "1916-01-02", "1916-01-03"]
+    runs = ReportData(docs(130, dated=False)).columns
+    assert len(runs) == 44 and runs[0].label == "#1–3" and runs[-1].label == "#130"
+    for cols in (by_date, runs):
+        assert sorted(d.id for c in cols for d in c.docs) == [f"{i:03d}" for i in range(130)]
+    assert len(ReportData(docs(7, dated=False)).columns) == 7

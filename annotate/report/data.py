@@ -168,21 +168,28 @@ class ReportData:
                        f"{d.id} ({date_text(d)}): {d.meta.title or d.path.name}", (d,))
                 for i, d in enumerate(docs)
             )
-        groups: list[list[Document]] = []
         by_date: dict[str, list[Document]] = {}
         for d in docs:
             key = date_bounds(d.meta.date)[0] if d.meta.date else "undated"
             by_date.setdefault(key, []).append(d)
-        if len(by_date) <= MAX_COLUMNS:
-            groups = list(by_date.values())
-        else:
-            size = math.ceil(len(docs) / MAX_COLUMNS)
-            groups = [list(docs[i:i + size]) for i in range(0, len(docs), size)]
         out = []
-        for i, g in enumerate(groups):
+        if 1 < len(by_date) <= MAX_COLUMNS:
+            for i, g in enumerate(by_date.values()):
+                span = date_text(g[0]) if g[0].meta.date else "undated"
+                out.append(Column(i, span, f"{span}: {len(g)} statements", tuple(g)))
+            return tuple(out)
+        # Too many dates, or none (newspaper pages named by date but without metadata): runs
+        # of consecutive statements in date order, then id.
+        size = math.ceil(len(docs) / MAX_COLUMNS)
+        for i, start in enumerate(range(0, len(docs), size)):
+            g = docs[start:start + size]
             first, last = date_text(g[0]), date_text(g[-1])
-            span = first if first == last else f"{first} – {last}"
-            out.append(Column(i, span, f"{span}: {len(g)} statements", tuple(g)))
+            if first == last == "undated":
+                span = f"#{start + 1}" if len(g) == 1 else f"#{start + 1}–{start + len(g)}"
+            else:
+                span = first if first == last else f"{first} – {last}"
+            out.append(Column(i, span, f"{span}: {len(g)} statements, {g[0].id} to "
+                                        f"{g[-1].id}", tuple(g)))
         return tuple(out)
 
     @cached_property
