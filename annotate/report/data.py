@@ -182,14 +182,15 @@ class ReportData:
         # of consecutive statements in date order, then id.
         size = math.ceil(len(docs) / MAX_COLUMNS)
         for i, start in enumerate(range(0, len(docs), size)):
-            g = docs[start:start + size]
-            first, last = date_text(g[0]), date_text(g[-1])
+            run = docs[start:start + size]
+            first, last = date_text(run[0]), date_text(run[-1])
             if first == last == "undated":
-                span = f"#{start + 1}" if len(g) == 1 else f"#{start + 1}–{start + len(g)}"
+                n = len(run)
+                span = f"#{start + 1}" if n == 1 else f"#{start + 1}–{start + n}"
             else:
                 span = first if first == last else f"{first} – {last}"
-            out.append(Column(i, span, f"{span}: {len(g)} statements, {g[0].id} to "
-                                        f"{g[-1].id}", tuple(g)))
+            out.append(Column(i, span, f"{span}: {len(run)} statements, {run[0].id} to "
+                                        f"{run[-1].id}", run))
         return tuple(out)
 
     @cached_property
