@@ -298,3 +298,42 @@ def test_columns_group_by_date_or_in_runs() -> None:
     for cols in (by_date, runs):
         assert sorted(d.id for c in cols for d in c.docs) == [f"{i:03d}" for i in range(130)]
     assert len(ReportData(docs(7, dated=False)).columns) == 7
+
+
+def test_reading_markup_golden() -> None:
+    """The markup of a small statement with overlapping annotations, a codebook hit and a
+    shared passage (tests/data/report/reading.html; UPDATE_GOLDEN=1 rewrites it)."""
+    from annotate.corpus import Corpus
+    from annotate.model import (
+        Annotation,
+        Codebook,
+        Document,
+        Evidence,
+        Metadata,
+        Passage,
+        Side,
+        Theme,
+        ThemeHit,
+    )
+    from annotate.report import ReportData
+    from annotate.report.reading import read
+    from tests.conftest import DATA, check_golden
+
+    text = "Returns rose <fast>. Smugglers\x1b adapt!\r\n\r\nA new paragraph, shared.\n"
+    a = Document(Path("a.txt"), text, Metadata(id="a", date="2020"))
+    b = Document(Path("b.txt"), "Before. A new paragraph, shared.\n", Metadata(id="b",
+                                                                           date="2021"))
+    cb = Codebook("c", (Theme("returns", "Returns", color="red"), Theme("smug", "Smugglers")))
+    s1 = a.sentences[0]
+    hit = ThemeHit("a", s1.start, s1.end, s1.id, ("returns",),
+                   (Evidence("returns", "return", 0, 7, "Returns"),))
+    anns = (Annotation("x1", "a", 0, 30, text[0:30], themes=("returns", "smug"), user="ann",
+                       note="<i>n</i>"),
+            Annotation("x2", "a", 21, 40, text[21:40], themes=("smug",), user="bob",
+                       status="suggested"))
+    start = text.index("A new")
+    passage = Passage("r1", None, 1.0, 4, Side("a", start, start + 23, text[start:start + 23]),
+                      Side("b", 8, 31, "A new paragraph, shared"))
+    data = ReportData(Corpus((a, b)), anns, cb, {"a": (hit,)}, (passage,))
+    html = str(read(a, data, lambda pid: f"../reuse/passages-1.html#{pid}").html)
+    check_golden(DATA / "report" / "reading.html", html + "\n")

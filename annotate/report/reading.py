@@ -199,7 +199,9 @@ def _run(chunk: str, active: dict[str, dict[str, int]], rows: dict[int, Annotati
         idx = sorted(int(k) for k in active["a"])
         classes.append("an")
         attrs.append(f'data-a="{" ".join(map(str, idx))}" tabindex="0"')
-        colors = list(dict.fromkeys(t.color for i in idx for t in rows[i].themes))
+        # One line per annotation and theme, so two annotations of one theme that overlap
+        # show as two lines where they overlap.
+        colors = [t.color for i in idx for t in rows[i].themes]
         if colors:
             style.append(underline_style(colors))
         else:

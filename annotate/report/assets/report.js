@@ -62,7 +62,7 @@
     for (var k in rows) rows[k].row.classList.toggle("filtered", !annOn(rows[k]));
     var runs = text.querySelectorAll(".m");
     for (var i = 0; i < runs.length; i++) {
-      var run = runs[i], shadows = [], seen = {};
+      var run = runs[i], shadows = [];
       var anns = (run.getAttribute("data-a") || "").split(" ").filter(Boolean);
       var any = false;
       anns.forEach(function (n) {
@@ -70,8 +70,7 @@
         if (!annOn(a)) return;
         any = true;
         a.themes.forEach(function (t) {
-          if (offT[t] || seen[t] || !themes[t]) return;
-          seen[t] = true;
+          if (offT[t] || !themes[t]) return;
           shadows.push("0 " + 3 * (shadows.length + 1) + "px 0 " + themes[t].color);
         });
       });
