@@ -192,8 +192,13 @@ def test_hostile_document_is_escaped_and_controls_made_visible(tmp_path: Path) -
         st.add(load_corpus([corpus]).get("evil"), 0, 5, user="<u>mallory</u>",
                note="</script><script>alert(2)</script>", themes=("<x>",))
     out = tmp_path / "site"
+    codebook = tmp_path / "themes.toml"
+    codebook.write_text(
+        '[meta]\nname = "<b>cb</b>"\n\n[[theme]]\nid = "intro"\n'
+        'label = "<script>alert(3)</script>"\npatterns = ["intro"]\ncolor = "#FF0000"\n',
+        encoding="utf-8")
     result = runner.invoke(app, ["report", str(corpus), "--out", str(out), "--store", str(store),
-                                 "--codebook", str(SEEDS / "themes.toml"), "--no-reuse"])
+                                 "--codebook", str(codebook), "--no-reuse"])
     assert result.exit_code == 0, result.output
     for page in html_pages(out):
         html = page.read_text(encoding="utf-8")
@@ -201,6 +206,7 @@ def test_hostile_document_is_escaped_and_controls_made_visible(tmp_path: Path) -
         assert "<img" not in html and "<u>" not in html and "</td><script" not in html
         assert "\x1b" not in html and "\x07" not in html and "\u202e" not in html
         parse(page)  # balanced: the text's tags did not become elements
+    assert "&lt;script&gt;alert(3)" in (out / "index.html").read_text(encoding="utf-8")
     doc = (out / "docs" / "evil.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp;amp;" in doc
     assert "␛]52;c;aGk=␇" in doc
