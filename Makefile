@@ -21,6 +21,7 @@ run: setup
 	$(BIN)/annotate themes seeds
 	$(BIN)/annotate reuse seeds
 	$(BIN)/annotate export seeds --out exports/seeds.xml --force
+	$(BIN)/annotate report seeds --out exports/report --force
 
 test: setup
 	$(BIN)/ruff check annotate tests benchmarks

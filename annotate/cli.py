@@ -81,7 +81,7 @@ app = typer.Typer(
 )
 
 # Areas whose commands live in annotate/commands/<area>.py, each with `register(app)`.
-COMMAND_MODULES = ("themes", "reuse", "annotations", "edit", "tei", "agree")
+COMMAND_MODULES = ("themes", "reuse", "annotations", "edit", "tei", "agree", "report")
 
 def _version(value: bool) -> None:
     if value:
