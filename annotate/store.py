@@ -307,11 +307,11 @@ class Since:
 
 def _readonly_reason(path: Path) -> str | None:
     """Why an existing store cannot be written here (None when it can)."""
-    if not os.access(path, os.W_OK):
-        return f"{path} is not writable"
     # WAL needs the -wal and -shm files beside the database.
     if not os.access(path.parent, os.W_OK):
         return f"its folder {path.parent} is not writable"
+    if not os.access(path, os.W_OK):
+        return f"{path} is not writable"
     return None
 
 

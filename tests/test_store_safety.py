@@ -203,18 +203,38 @@ with Store.open(Path(sys.argv[1])) as s:
 """
 
 
-def run_unprivileged(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run as an ordinary user, for whom file permissions hold (root ignores chmod)."""
+_MOUNT_RO = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" && shift && exec "$@"'
+
+
+def run_readonly(args: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
+    """Run `args` where `folder` cannot be written. An ordinary user is stopped by the
+    folder's mode (0555); root ignores modes, so as root the folder is made a read-only bind
+    mount in a private mount namespace (`unshare -m`), or the command runs as `nobody`
+    (setpriv); where neither works the test is skipped rather than pretending."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+
+    def attempt(prefix: list[str], probe: list[str]) -> bool:
+        try:
+            return subprocess.run([*prefix, *probe], capture_output=True, env=env,
+                                  timeout=30).returncode == 0
+        except OSError:
+            return False
+
     prefix: list[str] = []
     if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("running as root without setpriv: a read-only folder cannot be made "
-                        "read-only for root, so this cannot be tested honestly here")
-        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
-    return subprocess.run([*prefix, *args], cwd=cwd, capture_output=True, text=True, env=env,
-                          timeout=60)
+        unshare, setpriv = shutil.which("unshare"), shutil.which("setpriv")
+        mount = [unshare or "unshare", "-m", "sh", "-c", _MOUNT_RO, "sh", str(folder)]
+        nobody = [setpriv or "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        if unshare and attempt(mount, ["sh", "-c", f"! touch {folder}/probe 2>/dev/null"]):
+            prefix = mount
+        elif setpriv and attempt(nobody, [sys.executable, "-c", "pass"]):
+            prefix = nobody
+        else:
+            pytest.skip("running as root, and neither a read-only bind mount (unshare -m) "
+                        "nor an unprivileged user (setpriv) is available: a read-only "
+                        "folder cannot be made read-only for root")
+    return subprocess.run([*prefix, *args], cwd=folder.parent, capture_output=True,
+                          text=True, env=env, timeout=60)
 
 
 @pytest.fixture
@@ -249,7 +269,7 @@ def readonly_folder(base: Path) -> Path:
 def test_a_store_in_a_read_only_folder_is_read(shared_tmp: Path) -> None:
     path = readonly_folder(shared_tmp)
     try:
-        out = run_unprivileged([sys.executable, "-c", READ_ONLY_CHILD, str(path)], shared_tmp)
+        out = run_readonly([sys.executable, "-c", READ_ONLY_CHILD, str(path)], path.parent)
         lines = out.stdout.splitlines()
         assert out.returncode == 0, out.stderr
         assert lines[0] == f"its folder {path.parent} is not writable"
@@ -269,7 +289,7 @@ def test_a_read_only_wal_with_changes_is_not_read_stale(shared_tmp: Path) -> Non
         os.chown(wal, 65534, 65534)
     path.parent.chmod(0o555)
     try:
-        out = run_unprivileged([sys.executable, "-c", READ_ONLY_CHILD, str(path)], shared_tmp)
+        out = run_readonly([sys.executable, "-c", READ_ONLY_CHILD, str(path)], path.parent)
         assert out.returncode != 0
         assert "holds recent changes" in out.stderr
     finally:
