@@ -901,49 +901,76 @@ class Store:
     def _step(self, user: str, undo: bool) -> str | None:
         def run() -> str | None:
             if undo:
-                sql = ("SELECT id, annotation, description, before, after, batch FROM undo_log "
-                       "WHERE user = ? AND state = 'done' ORDER BY id DESC LIMIT 1")
+                sql = ("SELECT id, annotation, description, before, after, at, batch "
+                       "FROM undo_log WHERE user = ? AND state = 'done' ORDER BY id DESC LIMIT 1")
             else:
-                sql = ("SELECT id, annotation, description, before, after, batch FROM undo_log "
-                       "WHERE user = ? AND state = 'undone' ORDER BY id LIMIT 1")
+                sql = ("SELECT id, annotation, description, before, after, at, batch "
+                       "FROM undo_log WHERE user = ? AND state = 'undone' ORDER BY id LIMIT 1")
             row = self._db.execute(sql, (user,)).fetchone()
             if row is None:
                 return None
-            batch = row[5]
-            rows = [row[:5]]
+            batch = row[6]
+            rows = [row[:6]]
             if batch is not None:
                 rows = self._db.execute(
-                    "SELECT id, annotation, description, before, after FROM undo_log "
+                    "SELECT id, annotation, description, before, after, at FROM undo_log "
                     f"WHERE user = ? AND state = ? AND batch = ? ORDER BY id "
                     f"{'DESC' if undo else ''}",
                     (user, "done" if undo else "undone", batch),
                 ).fetchall()
             at = now()
-            for entry_id, ann_id, _, before_s, after_s in rows:
-                self._step_entry(user, undo, ann_id, json.loads(before_s),
-                                 json.loads(after_s), at)
+            left: list[str] = []
+            for entry_id, ann_id, _, before_s, after_s, done_at in rows:
+                kept = self._step_entry(user, undo, ann_id, json.loads(before_s),
+                                        json.loads(after_s), at, done_at)
+                if kept:
+                    left.append(kept)
                 self._db.execute(
                     "UPDATE undo_log SET state = ? WHERE id = ?",
                     ("undone" if undo else "done", entry_id),
                 )
             what = row[2] if len(rows) == 1 else f"{len(rows)} actions ({row[2]} …)"
-            return f"{'undid' if undo else 'redid'} {what}"
+            note = ""
+            if left:
+                more = f" and {len(left) - 1} more" if len(left) > 1 else ""
+                note = f"; kept as others changed it since: {left[0]}{more}"
+            return f"{'undid' if undo else 'redid'} {what}{note}"
 
         return self._write(run)
 
     def _step_entry(self, user: str, undo: bool, ann_id: str, before: dict[str, Any],
-                    after: dict[str, Any], at: str) -> None:
+                    after: dict[str, Any], at: str, done_at: str) -> str | None:
+        """Write back what one logged action changed. What another annotator has changed
+        since is left as they made it (an undo never overwrites someone's later edit): the
+        return value names it, else None."""
         source, target = (after, before) if undo else (before, after)
         # Only what this action changed is written back; other users' later changes to
         # other fields of the same annotation stay.
         fields = {k: target[k] for k in _UNDOABLE if source.get(k) != target.get(k)}
         current = self._state(ann_id)
-        if current is not None and fields:
-            changed = {k: v for k, v in fields.items() if current[k] != v}
-            if changed:
-                version = self._apply(ann_id, changed, at, current["version"])
-                self._log(ann_id, user, "undo" if undo else "redo",
-                          {k: [current[k], v] for k, v in changed.items()}, at, version)
+        if current is None or not fields:
+            return None
+        kept = [k for k in fields if current[k] != source.get(k)]
+        by = self._changed_by_others(ann_id, user, done_at) if undo else None
+        if "removed" in fields and by is not None:
+            kept = list(fields)  # taking back an add would hide what they did to it since
+        changed = {k: v for k, v in fields.items() if k not in kept and current[k] != v}
+        if changed:
+            version = self._apply(ann_id, changed, at, current["version"])
+            self._log(ann_id, user, "undo" if undo else "redo",
+                      {k: [current[k], v] for k, v in changed.items()}, at, version)
+        if not kept:
+            return None
+        who = by or self._changed_by_others(ann_id, user, done_at) or "someone"
+        what = "it" if "removed" in kept else f"its {', '.join(kept)}"
+        return f"{ann_id} ({who} changed {what})"
+
+    def _changed_by_others(self, ann_id: str, user: str, since: str) -> str | None:
+        """Who (other than `user`) last changed the annotation at or after `since`."""
+        row = self._db.execute(
+            "SELECT user FROM history WHERE annotation = ? AND at >= ? AND user != ? "
+            "ORDER BY id DESC LIMIT 1", (ann_id, since, user)).fetchone()
+        return None if row is None else str(row[0])
 
     def undo(self, user: str) -> str | None:
         """Undo the user's last action; a one-line description, or None if nothing to undo."""

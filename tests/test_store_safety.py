@@ -352,3 +352,22 @@ def test_undone_adds_are_gone_removed_ones_are_not(store: Store) -> None:
     assert store.undone_adds() == {undone.id}
     store.redo("u")
     assert store.undone_adds() == set()
+
+
+def test_undo_never_overwrites_another_annotators_later_edit(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with Store.open(path) as alice, Store.open(path) as bob:
+        a = alice.add(DOC, 0, 7, user="alice")
+        alice.set_note(a.id, "alice's", user="alice")
+        alice.set_themes(a.id, ["t"], user="alice")
+        bob.set_note(a.id, "bob's", user="bob")
+        # Her themes go back; the note she wrote, since rewritten by bob, stays his.
+        assert alice.undo("alice") == f"undid themes of {a.id}"
+        assert alice.undo("alice") == (f"undid note on {a.id}; kept as others changed it "
+                                       f"since: {a.id} (bob changed its note)")
+        assert alice.get(a.id).note == "bob's" and alice.get(a.id).themes == ()
+        # Undoing her add would hide what bob did to it since: it stays.
+        assert alice.undo("alice") == (f"undid add {a.id}; kept as others changed it since: "
+                                       f"{a.id} (bob changed it)")
+        assert alice.get(a.id).note == "bob's"
+        assert alice.undo("alice") is None
