@@ -29,7 +29,9 @@ Undo/redo: every user action (add, themes, note, status, remove) is logged per u
 annotation's state before and after it. `undo` writes back the fields the action changed as
 they were before it, `redo` as they were after it; a new action clears that user's redo entries.
 Only the changed fields are written, so undoing a note does not revert another annotator's
-theme change to the same annotation. Removal only sets a flag, so undo can restore it.
+theme change to the same annotation; a field (or, for an add, the annotation) another
+annotator has changed since is left as they made it. Removal only sets a flag, so undo can
+restore it.
 
 History: every change (including undo, redo, re-anchoring and import) is one row: who, when,
 what, and a JSON detail — the new annotation's fields for `add`, `{field: [old, new]}` otherwise.

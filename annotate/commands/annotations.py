@@ -388,7 +388,8 @@ def register(app: typer.Typer) -> None:
             u = _user(user)
             with _open(store) as s:
                 done = s.undo(u)
-            typer.echo(done[0].upper() + done[1:] if done else f"Nothing to undo for {u}.")
+            typer.echo(visible(done[0].upper() + done[1:] if done else
+                               f"Nothing to undo for {u}."))
 
         guarded(run)
 
@@ -400,7 +401,8 @@ def register(app: typer.Typer) -> None:
             u = _user(user)
             with _open(store) as s:
                 done = s.redo(u)
-            typer.echo(done[0].upper() + done[1:] if done else f"Nothing to redo for {u}.")
+            typer.echo(visible(done[0].upper() + done[1:] if done else
+                               f"Nothing to redo for {u}."))
 
         guarded(run)
 
@@ -471,7 +473,7 @@ def register(app: typer.Typer) -> None:
                         added += 1
             typer.echo(f"Suggested {added} annotation{'s' if added != 1 else ''} "
                        f"({skipped} unit{'s' if skipped != 1 else ''} already annotated) "
-                       f"from {cb.path or 'the codebook'}")
+                       f"from {visible(str(cb.path or 'the codebook'))}")
 
         guarded(run)
 
