@@ -966,8 +966,9 @@ class EditorState:
         targets = {f"{doc}:{start}:{end}"}
         if isinstance(self.note_target, str):
             targets.add(self.note_target)
-        if self.conflict is None and self.mode != "note" and self._restored_target:
+        if self._restored_target:  # the key it was kept under when it was restored
             targets.add(self._restored_target)
+            self._restored_target = None
         for t in targets:
             try:
                 self.store.discard_draft(self.user, t)
