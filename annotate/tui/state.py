@@ -23,7 +23,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from annotate.errors import AnnotateError
@@ -870,7 +870,9 @@ class EditorState:
             version = self.note_version
             if version is None:  # not known (an old draft): the version there now
                 version = self.store.get(target, include_removed=True).version
-            shown = self._cached(target) or self.store.get(target, include_removed=True)
+            # (the cache may hold a newer version by now: the editor opened on `version`)
+            shown = replace(self._cached(target) or self.store.get(target, include_removed=True),
+                            version=version)
             try:
                 ann = self.store.set_note(target, text, user=self.user, expect=version)
             except ConflictError as e:
