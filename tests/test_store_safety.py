@@ -4,6 +4,7 @@ note drafts, and undone suggestions."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from annotate.errors import StoreError
 from annotate.model import Document, Metadata
@@ -371,3 +374,57 @@ def test_undo_never_overwrites_another_annotators_later_edit(tmp_path: Path) -> 
                                        f"{a.id} (bob changed it)")
         assert alice.get(a.id).note == "bob's"
         assert alice.undo("alice") is None
+
+
+def test_a_socket_is_not_a_store(tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(path))
+        with pytest.raises(StoreError, match="not a regular file"):
+            Store.open(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sock"]
+
+
+# --- the concurrency rule as a property ------------------------------------------------------
+
+ACTORS = ("ann", "bob", "cat")
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hs.tuples(hs.sampled_from(ACTORS), hs.sampled_from(["look", "note", "theme"]),
+                          hs.integers(0, 99)), max_size=30))
+def test_a_change_succeeds_exactly_when_made_on_the_current_version(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, str, int]]
+) -> None:
+    """Three annotators each act on the version they last looked at: a change goes through
+    exactly when nobody changed the annotation since, and then replaces what they saw."""
+    path = tmp_path_factory.mktemp("prop") / "s.sqlite"
+    with Store.open(path) as s:
+        a = s.add(DOC, 0, 7, user="setup")
+        seen = dict.fromkeys(ACTORS, a)
+        for actor, op, n in steps:
+            current = s.get(a.id)
+            shown = seen[actor]
+            if op == "look":
+                seen[actor] = current
+                continue
+            try:
+                if op == "note":
+                    done = s.set_note(a.id, f"{actor}{n}", user=actor, expect=shown.version)
+                else:
+                    done = s.set_themes(a.id, [f"t{n}"], user=actor, expect=shown.version)
+            except ConflictError as e:
+                assert shown.version != current.version
+                assert e.current == current and s.get(a.id) == current
+                continue
+            assert shown.version == current.version
+            if done.version != current.version:  # something changed: one version on
+                assert done.version == current.version + 1
+                last = s.history(a.id)[-1]
+                field = "note" if op == "note" else "themes"
+                old = shown.note if op == "note" else list(shown.themes)
+                assert json.loads(last.detail)[field][0] == old
+            seen[actor] = done
+        assert s.integrity_check() == "ok"
