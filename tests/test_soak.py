@@ -211,6 +211,10 @@ def test_four_writers_and_two_editors(tmp_path: Path) -> None:
     assert len(acks) > 100 and conflicts > 0  # they really raced for the same annotations
     assert all(saved.values()), saved  # each editor saved notes
 
+    print(f"soak {SECONDS:.0f} s: {len(acks)} writer changes acknowledged, {conflicts} refused "
+          f"as conflicts; editor notes saved: "
+          + ", ".join(f"{u} {len(n)} ({sum(o == 'mine' for o, _ in n)} after a conflict)"
+                      for u, n in saved.items()))
     db = _history_rows(store_path)
     with Store.open(store_path) as s:
         assert s.integrity_check() == "ok"
