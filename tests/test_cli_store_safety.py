@@ -123,6 +123,11 @@ def test_read_commands_work_in_a_read_only_folder(shared_tmp: Path) -> None:
                                  *env_store], path.parent)
         assert exported.returncode == 0, exported.stderr
         assert "readable" in out.read_text(encoding="utf-8")
+        doctor = run_readonly([*cli, "doctor", str(SEEDS), *env_store], path.parent)
+        assert doctor.returncode == 1, doctor.stderr  # its document d1 is not in the seeds
+        assert "Problem: " in doctor.stdout and doctor.stderr == ""
+        assert f"Note: the store is read-only (its folder {path.parent} is not writable)" \
+            in doctor.stdout
         ann = json.loads(listed.stdout)["annotations"][0]["id"]
         wrote = run_readonly([*cli, "note", ann, "x", "--user", "u", *env_store],
                              path.parent)

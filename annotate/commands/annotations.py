@@ -495,9 +495,18 @@ def register(app: typer.Typer) -> None:
                 damage = s.integrity_check()
                 if damage != "ok":
                     _report_damage(s.path, damage)
-                report = s.reanchor(corpus, user=_user(user))
+                readonly = s.readonly
+                if readonly is None:
+                    report = s.reanchor(corpus, user=_user(user))
+                else:  # checked as it is: nothing can be re-anchored in a read-only store
+                    from annotate.store import ReanchorReport
+
+                    report = ReanchorReport(checked=len(s.list()))
                 anns = s.list()
             problems, notes = _diagnose(corpus, anns, paths, codebook)
+            if readonly is not None:
+                notes.insert(0, f"the store is read-only ({readonly}): annotations in changed "
+                             "texts were not re-anchored")
             if json_out:
                 print_json({
                     "checked": report.checked,
