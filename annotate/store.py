@@ -29,7 +29,9 @@ Undo/redo: every user action (add, themes, note, status, remove) is logged per u
 annotation's state before and after it. `undo` writes back the fields the action changed as
 they were before it, `redo` as they were after it; a new action clears that user's redo entries.
 Only the changed fields are written, so undoing a note does not revert another annotator's
-theme change to the same annotation. Removal only sets a flag, so undo can restore it.
+theme change to the same annotation; a field (or, for an add, the annotation) another
+annotator has changed since is left as they made it. Removal only sets a flag, so undo can
+restore it.
 
 History: every change (including undo, redo, re-anchoring and import) is one row: who, when,
 what, and a JSON detail — the new annotation's fields for `add`, `{field: [old, new]}` otherwise.
@@ -53,6 +55,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from annotate.anchor import CONTEXT_CHARS, locate
 from annotate.errors import StoreError
 from annotate.model import STATUSES, Annotation, Change, Document
 
@@ -62,7 +65,6 @@ if TYPE_CHECKING:
 STORE_ENV = "ANNOTATE_STORE"
 USER_ENV = "ANNOTATE_USER"
 DEFAULT_STORE = Path(".annotate") / "annotations.sqlite"
-CONTEXT_CHARS = 32
 # How long a writer waits for another's lock before giving up with an error.
 BUSY_TIMEOUT_S = 60.0
 # SQLite's own busy handler backs off to 100 ms sleeps, so a process writing in a loop can hold
@@ -307,11 +309,11 @@ class Since:
 
 def _readonly_reason(path: Path) -> str | None:
     """Why an existing store cannot be written here (None when it can)."""
-    if not os.access(path, os.W_OK):
-        return f"{path} is not writable"
     # WAL needs the -wal and -shm files beside the database.
     if not os.access(path.parent, os.W_OK):
         return f"its folder {path.parent} is not writable"
+    if not os.access(path, os.W_OK):
+        return f"{path} is not writable"
     return None
 
 
@@ -901,49 +903,76 @@ class Store:
     def _step(self, user: str, undo: bool) -> str | None:
         def run() -> str | None:
             if undo:
-                sql = ("SELECT id, annotation, description, before, after, batch FROM undo_log "
-                       "WHERE user = ? AND state = 'done' ORDER BY id DESC LIMIT 1")
+                sql = ("SELECT id, annotation, description, before, after, at, batch "
+                       "FROM undo_log WHERE user = ? AND state = 'done' ORDER BY id DESC LIMIT 1")
             else:
-                sql = ("SELECT id, annotation, description, before, after, batch FROM undo_log "
-                       "WHERE user = ? AND state = 'undone' ORDER BY id LIMIT 1")
+                sql = ("SELECT id, annotation, description, before, after, at, batch "
+                       "FROM undo_log WHERE user = ? AND state = 'undone' ORDER BY id LIMIT 1")
             row = self._db.execute(sql, (user,)).fetchone()
             if row is None:
                 return None
-            batch = row[5]
-            rows = [row[:5]]
+            batch = row[6]
+            rows = [row[:6]]
             if batch is not None:
                 rows = self._db.execute(
-                    "SELECT id, annotation, description, before, after FROM undo_log "
+                    "SELECT id, annotation, description, before, after, at FROM undo_log "
                     f"WHERE user = ? AND state = ? AND batch = ? ORDER BY id "
                     f"{'DESC' if undo else ''}",
                     (user, "done" if undo else "undone", batch),
                 ).fetchall()
             at = now()
-            for entry_id, ann_id, _, before_s, after_s in rows:
-                self._step_entry(user, undo, ann_id, json.loads(before_s),
-                                 json.loads(after_s), at)
+            left: list[str] = []
+            for entry_id, ann_id, _, before_s, after_s, done_at in rows:
+                kept = self._step_entry(user, undo, ann_id, json.loads(before_s),
+                                        json.loads(after_s), at, done_at)
+                if kept:
+                    left.append(kept)
                 self._db.execute(
                     "UPDATE undo_log SET state = ? WHERE id = ?",
                     ("undone" if undo else "done", entry_id),
                 )
             what = row[2] if len(rows) == 1 else f"{len(rows)} actions ({row[2]} …)"
-            return f"{'undid' if undo else 'redid'} {what}"
+            note = ""
+            if left:
+                more = f" and {len(left) - 1} more" if len(left) > 1 else ""
+                note = f"; kept as others changed it since: {left[0]}{more}"
+            return f"{'undid' if undo else 'redid'} {what}{note}"
 
         return self._write(run)
 
     def _step_entry(self, user: str, undo: bool, ann_id: str, before: dict[str, Any],
-                    after: dict[str, Any], at: str) -> None:
+                    after: dict[str, Any], at: str, done_at: str) -> str | None:
+        """Write back what one logged action changed. What another annotator has changed
+        since is left as they made it (an undo never overwrites someone's later edit): the
+        return value names it, else None."""
         source, target = (after, before) if undo else (before, after)
         # Only what this action changed is written back; other users' later changes to
         # other fields of the same annotation stay.
         fields = {k: target[k] for k in _UNDOABLE if source.get(k) != target.get(k)}
         current = self._state(ann_id)
-        if current is not None and fields:
-            changed = {k: v for k, v in fields.items() if current[k] != v}
-            if changed:
-                version = self._apply(ann_id, changed, at, current["version"])
-                self._log(ann_id, user, "undo" if undo else "redo",
-                          {k: [current[k], v] for k, v in changed.items()}, at, version)
+        if current is None or not fields:
+            return None
+        kept = [k for k in fields if current[k] != source.get(k)]
+        by = self._changed_by_others(ann_id, user, done_at) if undo else None
+        if "removed" in fields and by is not None:
+            kept = list(fields)  # taking back an add would hide what they did to it since
+        changed = {k: v for k, v in fields.items() if k not in kept and current[k] != v}
+        if changed:
+            version = self._apply(ann_id, changed, at, current["version"])
+            self._log(ann_id, user, "undo" if undo else "redo",
+                      {k: [current[k], v] for k, v in changed.items()}, at, version)
+        if not kept:
+            return None
+        who = by or self._changed_by_others(ann_id, user, done_at) or "someone"
+        what = "it" if "removed" in kept else f"its {', '.join(kept)}"
+        return f"{ann_id} ({who} changed {what})"
+
+    def _changed_by_others(self, ann_id: str, user: str, since: str) -> str | None:
+        """Who (other than `user`) last changed the annotation at or after `since`."""
+        row = self._db.execute(
+            "SELECT user FROM history WHERE annotation = ? AND at >= ? AND user != ? "
+            "ORDER BY id DESC LIMIT 1", (ann_id, since, user)).fetchone()
+        return None if row is None else str(row[0])
 
     def undo(self, user: str) -> str | None:
         """Undo the user's last action; a one-line description, or None if nothing to undo."""
@@ -1244,115 +1273,3 @@ def _unique(items: Sequence[str]) -> tuple[str, ...]:
 def _detail_of(ann: Annotation) -> dict[str, Any]:
     return {"doc": ann.doc, "start": ann.start, "end": ann.end, "quote": ann.quote,
             "themes": list(ann.themes), "note": ann.note, "status": ann.status}
-
-
-def _context_score(text: str, start: int, end: int, ann: Annotation) -> int:
-    """How many characters of the stored context still sit next to this occurrence."""
-    before = text[max(0, start - len(ann.prefix)) : start]
-    after = text[end : end + len(ann.suffix)]
-    score = 0
-    for a, b in zip(reversed(before), reversed(ann.prefix), strict=False):
-        if a != b:
-            break
-        score += 1
-    for a, b in zip(after, ann.suffix, strict=False):
-        if a != b:
-            break
-        score += 1
-    return score
-
-
-# How far from where it is expected an annotation is looked for when its quote has changed or
-# carries no context: wide enough for a rewritten paragraph, narrow enough that diff-match-
-# patch's Bitap (pure Python) stays fast on a megabyte of text.
-WINDOW = 3000
-FUZZY_WINDOW = 1000
-CONTEXT_PROBE = 16
-# Quotes at least this long are taken to be unique enough to be found without their context.
-DISTINCTIVE = 24
-
-
-def locate(text: str, ann: Annotation, near: int | None = None) -> tuple[int, int, bool] | None:
-    """Where an annotation's quote is in (changed) `text`: (start, end, exact) or None.
-
-    `near` is where it is expected (default: its old start). In order: the exact quote where
-    the stored context still surrounds it best (then nearest `near`); then the text between the
-    stored prefix and suffix, when the quote itself was edited; then diff-match-patch's fuzzy
-    match within `FUZZY_WINDOW` characters of `near`. A short quote is only accepted with some
-    of its context, since the same few words recur; a distinctive one (`DISTINCTIVE`
-    characters) also without, near where it was. Otherwise None: the annotation is orphaned,
-    to be looked at, rather than moved silently to words that merely look the same.
-    """
-    quote = ann.quote
-    if not quote:
-        return None
-    near = ann.start if near is None else near
-    context = len(ann.prefix) + len(ann.suffix)
-    need = min(8, context)
-    distinctive = len(quote) >= DISTINCTIVE
-    # Where the text before it moved everything by the same amount, the quote sits at `near`
-    # with all its context: nothing can rank higher, so the search of the text is skipped.
-    if (text.startswith(quote, near) if near >= 0 else False) and _context_score(
-        text, near, near + len(quote), ann
-    ) == context:
-        return near, near + len(quote), True
-    best: tuple[int, int] | None = None
-    best_at = -1
-    i = text.find(quote)
-    while i != -1:
-        score = _context_score(text, i, i + len(quote), ann)
-        # A short quote ("the government") recurs; without its context it is not the same one.
-        if score >= need or (distinctive and abs(i - near) <= WINDOW):
-            key = (score, -abs(i - near))
-            if best is None or key > best:
-                best, best_at = key, i
-        i = text.find(quote, i + 1)
-    if best_at >= 0:
-        return best_at, best_at + len(quote), True
-    lo = max(0, near - WINDOW)
-    hi = min(len(text), near + len(quote) + WINDOW)
-    between = _between_context(text, ann, lo, hi)
-    if between is not None:
-        return between[0], between[1], False
-    if not distinctive:
-        return None
-    from annotate.diff import fuzzy_find, similarity
-
-    lo = max(0, near - FUZZY_WINDOW)
-    hi = min(len(text), near + len(quote) + FUZZY_WINDOW)
-    window = text[lo:hi]
-    found = fuzzy_find(window, quote, near - lo)
-    if found is None:
-        return None
-    start = lo + found
-    end = start + len(quote)
-    # The quote may have grown or shrunk: find its tail too and keep the better-matching end.
-    tail = quote[-32:]
-    tail_at = fuzzy_find(window, tail, start - lo + len(quote) - len(tail))
-    if tail_at is not None:
-        alt = lo + tail_at + len(tail)
-        if start < alt and abs((alt - start) - len(quote)) <= len(quote) // 2 and (
-            similarity(text[start:alt], quote) > similarity(text[start:end], quote)
-        ):
-            end = alt
-    return start, min(end, len(text)), False
-
-
-def _between_context(text: str, ann: Annotation, lo: int, hi: int) -> tuple[int, int] | None:
-    """The stretch between the stored prefix and suffix, when both are still there (close to
-    each other) and what lies between still resembles the quote."""
-    head = ann.prefix[-CONTEXT_PROBE:]
-    tail = ann.suffix[:CONTEXT_PROBE]
-    if len(head) < CONTEXT_PROBE // 2 or len(tail) < CONTEXT_PROBE // 2:
-        return None
-    from annotate.diff import similarity
-
-    longest = len(ann.quote) * 3 // 2 + 8
-    i = text.find(head, lo, hi)
-    while i != -1:
-        start = i + len(head)
-        j = text.find(tail, start, min(len(text), start + longest + len(tail)))
-        if j > start and similarity(text[start:j], ann.quote) >= 0.5:
-            return start, j
-        i = text.find(head, i + 1, hi)
-    return None

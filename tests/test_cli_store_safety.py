@@ -16,7 +16,7 @@ import pytest
 from annotate.store import Store
 from tests.conftest import SEEDS
 from tests.test_cli_annotations import added_id, error, ok, run, store
-from tests.test_store_safety import damage, readonly_folder, run_unprivileged, shared_tmp
+from tests.test_store_safety import damage, readonly_folder, run_readonly, shared_tmp
 
 __all__ = ["shared_tmp"]  # a fixture, used by name
 
@@ -113,14 +113,24 @@ def test_read_commands_work_in_a_read_only_folder(shared_tmp: Path) -> None:
     cli = [sys.executable, "-m", "annotate"]
     env_store = ["--store", str(path)]
     try:
-        listed = run_unprivileged([*cli, "list", "--json", *env_store], shared_tmp)
+        listed = run_readonly([*cli, "list", "--json", *env_store], path.parent)
         assert listed.returncode == 0, listed.stderr
         assert json.loads(listed.stdout)["annotations"][0]["note"] == "readable"
-        hist = run_unprivileged([*cli, "history", *env_store], shared_tmp)
+        hist = run_readonly([*cli, "history", *env_store], path.parent)
         assert hist.returncode == 0 and " add " in hist.stdout, hist.stderr
+        out = shared_tmp / "export.xml"
+        exported = run_readonly([*cli, "export", str(SEEDS), "--out", str(out), "--no-reuse",
+                                 *env_store], path.parent)
+        assert exported.returncode == 0, exported.stderr
+        assert "readable" in out.read_text(encoding="utf-8")
+        doctor = run_readonly([*cli, "doctor", str(SEEDS), *env_store], path.parent)
+        assert doctor.returncode == 1, doctor.stderr  # its document d1 is not in the seeds
+        assert "Problem: " in doctor.stdout and doctor.stderr == ""
+        assert f"Note: the store is read-only (its folder {path.parent} is not writable)" \
+            in doctor.stdout
         ann = json.loads(listed.stdout)["annotations"][0]["id"]
-        wrote = run_unprivileged([*cli, "note", ann, "x", "--user", "u", *env_store],
-                                 shared_tmp)
+        wrote = run_readonly([*cli, "note", ann, "x", "--user", "u", *env_store],
+                             path.parent)
         assert wrote.returncode == 1
         assert wrote.stderr == (
             f"Error: {path}: the store is read-only (its folder {path.parent} is not "

@@ -109,6 +109,21 @@ def mode_of(screen: str) -> str:
     return "normal"
 
 
+def note_text(screen: str) -> str:
+    """The text in the note editor's frame, its soft-wrapped lines joined again."""
+    lines = screen.splitlines()
+    top = next((i for i, ln in enumerate(lines) if "Ctrl-S saves" in ln), None)
+    if top is None:
+        return ""
+    left, right = lines[top].index("│"), lines[top].rindex("│")
+    out = []
+    for ln in lines[top + 1 :]:
+        if len(ln) <= left or ln[left] != "│":
+            break
+        out.append(ln[left + 1 : right].ljust(right - left - 1))
+    return "".join(out)
+
+
 def edit_note(t: Terminal, sentence: int, tag: str) -> str:
     """Append `tag` to the note of the annotation on `sentence`: "saved" (no conflict),
     "mine" (saved over another's change after the conflict view showed it) or "theirs"."""
@@ -116,7 +131,7 @@ def edit_note(t: Terminal, sentence: int, tag: str) -> str:
     t.keys("n")
     t.wait_for(lambda s: mode_of(s) == "note", timeout=15)
     t.keys(f" {tag}", literal=True)
-    t.wait_for(tag)
+    t.wait_for(lambda s: tag in note_text(s))
     t.keys("C-s")
     screen = t.wait_for(lambda s: mode_of(s) in ("normal", "conflict"), timeout=15)
     for attempt in range(6):
@@ -184,6 +199,7 @@ def test_four_writers_and_two_editors(tmp_path: Path) -> None:
         for w in writers:
             if w.poll() is None:
                 w.kill()
+            w.communicate()  # reaped, its pipes closed
         for t in editors.values():
             t.close()
 
@@ -195,6 +211,10 @@ def test_four_writers_and_two_editors(tmp_path: Path) -> None:
     assert len(acks) > 100 and conflicts > 0  # they really raced for the same annotations
     assert all(saved.values()), saved  # each editor saved notes
 
+    print(f"soak {SECONDS:.0f} s: {len(acks)} writer changes acknowledged, {conflicts} refused "
+          f"as conflicts; editor notes saved: "
+          + ", ".join(f"{u} {len(n)} ({sum(o == 'mine' for o, _ in n)} after a conflict)"
+                      for u, n in saved.items()))
     db = _history_rows(store_path)
     with Store.open(store_path) as s:
         assert s.integrity_check() == "ok"

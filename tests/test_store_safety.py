@@ -4,6 +4,7 @@ note drafts, and undone suggestions."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from annotate.errors import StoreError
 from annotate.model import Document, Metadata
@@ -203,18 +206,38 @@ with Store.open(Path(sys.argv[1])) as s:
 """
 
 
-def run_unprivileged(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run as an ordinary user, for whom file permissions hold (root ignores chmod)."""
+_MOUNT_RO = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" && shift && exec "$@"'
+
+
+def run_readonly(args: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
+    """Run `args` where `folder` cannot be written. An ordinary user is stopped by the
+    folder's mode (0555); root ignores modes, so as root the folder is made a read-only bind
+    mount in a private mount namespace (`unshare -m`), or the command runs as `nobody`
+    (setpriv); where neither works the test is skipped rather than pretending."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+
+    def attempt(prefix: list[str], probe: list[str]) -> bool:
+        try:
+            return subprocess.run([*prefix, *probe], capture_output=True, env=env,
+                                  timeout=30).returncode == 0
+        except OSError:
+            return False
+
     prefix: list[str] = []
     if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("running as root without setpriv: a read-only folder cannot be made "
-                        "read-only for root, so this cannot be tested honestly here")
-        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
-    return subprocess.run([*prefix, *args], cwd=cwd, capture_output=True, text=True, env=env,
-                          timeout=60)
+        unshare, setpriv = shutil.which("unshare"), shutil.which("setpriv")
+        mount = [unshare or "unshare", "-m", "sh", "-c", _MOUNT_RO, "sh", str(folder)]
+        nobody = [setpriv or "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        if unshare and attempt(mount, ["sh", "-c", f"! touch {folder}/probe 2>/dev/null"]):
+            prefix = mount
+        elif setpriv and attempt(nobody, [sys.executable, "-c", "pass"]):
+            prefix = nobody
+        else:
+            pytest.skip("running as root, and neither a read-only bind mount (unshare -m) "
+                        "nor an unprivileged user (setpriv) is available: a read-only "
+                        "folder cannot be made read-only for root")
+    return subprocess.run([*prefix, *args], cwd=folder.parent, capture_output=True,
+                          text=True, env=env, timeout=60)
 
 
 @pytest.fixture
@@ -249,7 +272,7 @@ def readonly_folder(base: Path) -> Path:
 def test_a_store_in_a_read_only_folder_is_read(shared_tmp: Path) -> None:
     path = readonly_folder(shared_tmp)
     try:
-        out = run_unprivileged([sys.executable, "-c", READ_ONLY_CHILD, str(path)], shared_tmp)
+        out = run_readonly([sys.executable, "-c", READ_ONLY_CHILD, str(path)], path.parent)
         lines = out.stdout.splitlines()
         assert out.returncode == 0, out.stderr
         assert lines[0] == f"its folder {path.parent} is not writable"
@@ -269,7 +292,7 @@ def test_a_read_only_wal_with_changes_is_not_read_stale(shared_tmp: Path) -> Non
         os.chown(wal, 65534, 65534)
     path.parent.chmod(0o555)
     try:
-        out = run_unprivileged([sys.executable, "-c", READ_ONLY_CHILD, str(path)], shared_tmp)
+        out = run_readonly([sys.executable, "-c", READ_ONLY_CHILD, str(path)], path.parent)
         assert out.returncode != 0
         assert "holds recent changes" in out.stderr
     finally:
@@ -332,3 +355,76 @@ def test_undone_adds_are_gone_removed_ones_are_not(store: Store) -> None:
     assert store.undone_adds() == {undone.id}
     store.redo("u")
     assert store.undone_adds() == set()
+
+
+def test_undo_never_overwrites_another_annotators_later_edit(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with Store.open(path) as alice, Store.open(path) as bob:
+        a = alice.add(DOC, 0, 7, user="alice")
+        alice.set_note(a.id, "alice's", user="alice")
+        alice.set_themes(a.id, ["t"], user="alice")
+        bob.set_note(a.id, "bob's", user="bob")
+        # Her themes go back; the note she wrote, since rewritten by bob, stays his.
+        assert alice.undo("alice") == f"undid themes of {a.id}"
+        assert alice.undo("alice") == (f"undid note on {a.id}; kept as others changed it "
+                                       f"since: {a.id} (bob changed its note)")
+        assert alice.get(a.id).note == "bob's" and alice.get(a.id).themes == ()
+        # Undoing her add would hide what bob did to it since: it stays.
+        assert alice.undo("alice") == (f"undid add {a.id}; kept as others changed it since: "
+                                       f"{a.id} (bob changed it)")
+        assert alice.get(a.id).note == "bob's"
+        assert alice.undo("alice") is None
+
+
+def test_a_socket_is_not_a_store(tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(path))
+        with pytest.raises(StoreError, match="not a regular file"):
+            Store.open(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sock"]
+
+
+# --- the concurrency rule as a property ------------------------------------------------------
+
+ACTORS = ("ann", "bob", "cat")
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hs.tuples(hs.sampled_from(ACTORS), hs.sampled_from(["look", "note", "theme"]),
+                          hs.integers(0, 99)), max_size=30))
+def test_a_change_succeeds_exactly_when_made_on_the_current_version(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, str, int]]
+) -> None:
+    """Three annotators each act on the version they last looked at: a change goes through
+    exactly when nobody changed the annotation since, and then replaces what they saw."""
+    path = tmp_path_factory.mktemp("prop") / "s.sqlite"
+    with Store.open(path) as s:
+        a = s.add(DOC, 0, 7, user="setup")
+        seen = dict.fromkeys(ACTORS, a)
+        for actor, op, n in steps:
+            current = s.get(a.id)
+            shown = seen[actor]
+            if op == "look":
+                seen[actor] = current
+                continue
+            try:
+                if op == "note":
+                    done = s.set_note(a.id, f"{actor}{n}", user=actor, expect=shown.version)
+                else:
+                    done = s.set_themes(a.id, [f"t{n}"], user=actor, expect=shown.version)
+            except ConflictError as e:
+                assert shown.version != current.version
+                assert e.current == current and s.get(a.id) == current
+                continue
+            assert shown.version == current.version
+            if done.version != current.version:  # something changed: one version on
+                assert done.version == current.version + 1
+                last = s.history(a.id)[-1]
+                field = "note" if op == "note" else "themes"
+                old = shown.note if op == "note" else list(shown.themes)
+                assert json.loads(last.detail)[field][0] == old
+            seen[actor] = done
+        assert s.integrity_check() == "ok"

@@ -234,3 +234,21 @@ def test_control_characters_are_shown_visibly_with_offsets_kept(
     assert "Beware␛]52;c;ZXZpbA==␇ the clipboard.␛[2J" in screen  # one for one: offsets hold
     assert "b␛ob changed the note" in screen
     assert "x␛]0;title␇" in screen and "by ev␦il" in screen
+
+
+def test_a_restored_draft_whose_annotation_was_removed_becomes_a_new_one(
+    corpus: Corpus, store: Store, store_path: Path
+) -> None:
+    st = editor(corpus, store)
+    ann = annotated(st, store, note="old")
+    st.begin_note()
+    st.note_edited("old, and more", 13)
+    st.save_draft(force=True)
+    store.remove(ann, user="bob")
+    with Store.open(store_path) as again:
+        st2 = EditorState(corpus.documents, again, CODEBOOK, "tester", start_doc=4)
+        assert st2.restore_draft() and st2.note_target == sentence(st2.doc, 0)
+        st2.save_note("old, and more")
+        [new] = again.list()
+        assert new.note == "old, and more" and new.id != ann
+        assert again.drafts("tester") == []  # not offered again

@@ -74,6 +74,7 @@ def test_a_note_saved_over_anothers_change_asks_and_merges(
     t.wait_for("Ctrl-S will show both", timeout=5)
     t.keys("C-s")
     screen = t.wait_for("Theirs (bob, version 2)")
+    assert f"{ann} (002 [0, " in screen and "after you saw version 1" in screen
     assert "Yours:" in screen and "original reading and mine" in screen
     assert "e  merge" in screen
     with Store.open(store_path) as s:
@@ -153,3 +154,32 @@ def test_a_draft_is_saved_while_typing_and_survives_sigkill(
     with Store.open(store_path) as s:
         [a] = s.list()
         assert a.note == "typed, not saved" and (a.start, a.end) == (second.start, second.end)
+
+
+def test_closing_the_terminal_keeps_the_draft(
+    terminal: Callable[..., Terminal], setup: tuple[Path, Path]
+) -> None:
+    store_path, _ = setup
+    t = terminal("002")
+    t.wait_for("p1.s1")
+    t.keys("n")
+    t.wait_for("Ctrl-S saves")
+    t.keys("written as the window closed", literal=True)
+    t.wait_for("written as the window closed")
+    pid = t.pid()
+    t.close()  # the terminal goes away: its process gets SIGHUP, its tty reads fail
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    assert not _alive(pid)
+    with Store.open(store_path) as s:
+        assert [d.text for d in s.drafts("alice")] == ["written as the window closed"]
+        assert s.list() == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -391,7 +391,8 @@ def register(app: typer.Typer) -> None:
             u = _user(user)
             with _open(store) as s:
                 done = s.undo(u)
-            typer.echo(done[0].upper() + done[1:] if done else f"Nothing to undo for {u}.")
+            typer.echo(visible(done[0].upper() + done[1:] if done else
+                               f"Nothing to undo for {u}."))
 
         guarded(run)
 
@@ -403,7 +404,8 @@ def register(app: typer.Typer) -> None:
             u = _user(user)
             with _open(store) as s:
                 done = s.redo(u)
-            typer.echo(done[0].upper() + done[1:] if done else f"Nothing to redo for {u}.")
+            typer.echo(visible(done[0].upper() + done[1:] if done else
+                               f"Nothing to redo for {u}."))
 
         guarded(run)
 
@@ -474,7 +476,7 @@ def register(app: typer.Typer) -> None:
                         added += 1
             typer.echo(f"Suggested {added} annotation{'s' if added != 1 else ''} "
                        f"({skipped} unit{'s' if skipped != 1 else ''} already annotated) "
-                       f"from {cb.path or 'the codebook'}")
+                       f"from {visible(str(cb.path or 'the codebook'))}")
 
         guarded(run)
 
@@ -496,9 +498,18 @@ def register(app: typer.Typer) -> None:
                 damage = s.integrity_check()
                 if damage != "ok":
                     _report_damage(s.path, damage)
-                report = s.reanchor(corpus, user=_user(user))
+                readonly = s.readonly
+                if readonly is None:
+                    report = s.reanchor(corpus, user=_user(user))
+                else:  # checked as it is: nothing can be re-anchored in a read-only store
+                    from annotate.store import ReanchorReport
+
+                    report = ReanchorReport(checked=len(s.list()))
                 anns = s.list()
             problems, notes = _diagnose(corpus, anns, paths, codebook)
+            if readonly is not None:
+                notes.insert(0, f"the store is read-only ({readonly}): annotations in changed "
+                             "texts were not re-anchored")
             if json_out:
                 print_json({
                     "checked": report.checked,

@@ -102,6 +102,10 @@ def _run(
         try:
             build_app(state, mouse=mouse, signals=True).run()
         finally:
+            # Ended any other way than by saving (the terminal gone, an error): the note
+            # being written is kept as a draft.
+            if state.mode == "note":
+                state.save_draft(force=True)
             save_positions(place, user, state.doc.id, state.remembered())
 
 
