@@ -8,6 +8,7 @@ Metadata comes from the sidecar `corpus.toml` beside the files, else from the fo
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from annotate.errors import CorpusError, InputError, MetadataError
-from annotate.files import read_input
+from annotate.files import MAX_CODEBOOK, read_input
 from annotate.model import Document, Metadata, date_precision
 
 DEFAULT_CORPUS = Path("seeds")
@@ -172,7 +173,9 @@ def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
     """Parse `corpus.toml`: the corpus name and metadata keyed by file name."""
     name = str(path)
     try:
-        raw = path.read_bytes().decode("utf-8-sig")
+        raw = read_input(path, limit=MAX_CODEBOOK).decode("utf-8-sig")
+    except InputError as e:
+        raise MetadataError(str(e)) from None
     except UnicodeDecodeError:
         raise MetadataError(f"{name}: not valid UTF-8") from None
     try:
@@ -260,8 +263,10 @@ def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
 
 def _files_in(directory: Path) -> list[Path]:
     return sorted(
+        # Not only regular files: a FIFO or a broken link named like a document is reported
+        # (read_input refuses it), not silently left out.
         p for p in directory.iterdir()
-        if p.is_file() and p.suffix.lower() in FORMATS and not p.name.startswith(".")
+        if p.suffix.lower() in FORMATS and not p.name.startswith(".") and not p.is_dir()
     )
 
 
@@ -286,17 +291,14 @@ def load_corpus(
             if not found:
                 raise InputError(f"{p}: no .txt, .md, .html or .xml files in this directory")
             files.extend(found)
-        elif p.is_file():
-            files.append(p)
-        elif p.exists():
-            # A device or pipe (/dev/zero, a FIFO) would be read forever.
-            raise InputError(f"{p}: not a regular file")
+        elif os.path.lexists(p):
+            files.append(p)  # read_input refuses a device or pipe (/dev/zero, a FIFO)
         else:
             raise InputError(f"{p}: no such file or directory")
     sidecars: dict[Path, tuple[str | None, dict[str, Metadata]]] = {}
     for parent in dict.fromkeys(f.parent for f in files):
         toml_path = parent / SIDECAR
-        if toml_path.is_file():
+        if os.path.lexists(toml_path):
             sidecars[parent] = read_sidecar(toml_path)
     return _read_all(files, sidecars, skip_bad)
 

@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from annotate.errors import CodebookError
+from annotate.errors import CodebookError, InputError
 from annotate.model import Codebook, Document, Evidence, Theme, ThemeHit
 from annotate.text import TOKEN, normalise, stem
 
@@ -297,17 +297,17 @@ def codebook_from_data(data: dict[str, Any], name: str) -> Codebook:
 
 
 def _read(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    from annotate.files import MAX_CODEBOOK, read_input
+
+    if not os.path.lexists(path):
         raise CodebookError(
             f"codebook not found: {path} (write a themes.toml beside the corpus, or pass "
             "--codebook FILE or set ANNOTATE_CODEBOOK)"
-        ) from None
-    except IsADirectoryError:
-        raise CodebookError(f"{path}: is a directory, not a codebook file") from None
-    except OSError as e:
-        raise CodebookError(f"{path}: cannot read codebook: {e.strerror}") from None
+        )
+    try:
+        data = read_input(path, limit=MAX_CODEBOOK)
+    except InputError as e:
+        raise CodebookError(str(e)) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
