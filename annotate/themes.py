@@ -16,7 +16,9 @@ The pattern language, case-insensitive throughout (words are compared after
 
 A hit is one unit (a sentence by default, or a paragraph) with the themes found in it and the
 evidence: the pattern and the exact words it matched, with offsets into the original text.
-Matching is deterministic: units in text order, themes in codebook order.
+Matching is deterministic: units in text order, themes in codebook order. It takes bounded
+time: no backtracking and no recursion, a few bit-set operations per pattern word and unit
+(see `_find`), so many `~N` gaps or a 3,000-word phrase cost no more than their length.
 """
 
 from __future__ import annotations
@@ -604,10 +606,12 @@ class Matcher:
         if not candidates:
             return None
         candidates = sorted(set(candidates))
+        occurs = _positions(at)
         vetoed = {
             ti
             for ti, include, pi in candidates
-            if not include and _find(self.rules[ti].exclude[pi], at, present, first_only=True)
+            if not include
+            and _find(self.rules[ti].exclude[pi], occurs, present, first_only=True)
         }
         themes: list[str] = []
         evidence: list[tuple[int, int, int, int, Evidence]] = []
@@ -617,7 +621,7 @@ class Matcher:
                 continue
             rule = self.rules[ti]
             p = rule.patterns[pi]
-            for a, b in _find(p, at, present):
+            for a, b in _find(p, occurs, present):
                 if found_at is None:
                     found_at = list(TOKEN.finditer(text, start, end))
                 s, e = found_at[a].start(), found_at[b].end()
@@ -630,40 +634,70 @@ class Matcher:
         return ThemeHit(doc_id, start, end, unit_id, tuple(themes), tuple(e[4] for e in evidence))
 
 
+def _positions(at: list[frozenset[int]]) -> dict[int, int]:
+    """Where each term occurs in a unit, as a bit set over token positions (bit q: token q)."""
+    occurs: dict[int, int] = {}
+    for q, terms in enumerate(at):
+        bit = 1 << q
+        for tid in terms:
+            occurs[tid] = occurs.get(tid, 0) | bit
+    return occurs
+
+
 def _find(
-    p: _Compiled, at: list[frozenset[int]], present: set[int], first_only: bool = False
+    p: _Compiled, occurs: dict[int, int], present: set[int], first_only: bool = False
 ) -> list[tuple[int, int]]:
-    """Leftmost non-overlapping matches of a pattern, as (first, last) token indexes."""
-    if any(slot.isdisjoint(present) for slot in p.slots):
+    """Leftmost non-overlapping matches of a pattern, as (first, last) token indexes.
+
+    Each match is the one a backtracking search would find (from its first word, the nearest
+    next word from which the rest of the pattern can still be completed, and so on), but found
+    in polynomial time: the positions from which the rest can be completed are computed once,
+    backwards, as bit sets over token positions (bit q set: token q). That is a few big-integer
+    operations per slot, so neither many `~N` gaps nor a long phrase can make matching
+    exponential, and nothing recurses."""
+    if any(map(present.isdisjoint, p.slots)):
         return []
+
+    def where(slot: frozenset[int]) -> int:
+        bits = 0
+        for tid in slot:
+            bits |= occurs.get(tid, 0)
+        return bits
+
+    # can[k]: positions where slot k matches and slots k+1.. can follow within their gaps.
+    last = len(p.slots) - 1
+    can = [0] * len(p.slots)
+    can[last] = where(p.slots[last])
+    for k in range(last - 1, -1, -1):
+        follow = can[k + 1]
+        if not follow:
+            return []
+        can[k] = where(p.slots[k]) & _reach(follow, p.gaps[k])
     out: list[tuple[int, int]] = []
-    first, n = p.slots[0], len(at)
-    i = 0
-    while i < n:
-        if not first.isdisjoint(at[i]):
-            last = _extend(p, 1, i, at)
-            if last is not None:
-                out.append((i, last))
-                if first_only:
-                    return out
-                i = last + 1
-                continue
-        i += 1
+    starts = can[0]
+    while starts:
+        i = (starts & -starts).bit_length() - 1
+        q = i
+        for k in range(1, len(p.slots)):
+            window = (can[k] >> (q + 1)) & ((2 << p.gaps[k - 1]) - 1)
+            q += (window & -window).bit_length()  # the nearest: lowest bit, 1-based
+        out.append((i, q))
+        if first_only:
+            break
+        starts &= -1 << (q + 1)  # matches do not overlap
     return out
 
 
-def _extend(p: _Compiled, k: int, prev: int, at: list[frozenset[int]]) -> int | None:
-    # Backtracking, not greedy: the nearest candidate for one term can leave the next term out
-    # of reach while a later candidate would not ("a ~2 b c" over "a b x b c").
-    if k == len(p.slots):
-        return prev
-    slot = p.slots[k]
-    for q in range(prev + 1, min(prev + 2 + p.gaps[k - 1], len(at))):
-        if not slot.isdisjoint(at[q]):
-            last = _extend(p, k + 1, q, at)
-            if last is not None:
-                return last
-    return None
+def _reach(follow: int, gap: int) -> int:
+    """Positions q with a position of `follow` in q+1 .. q+1+gap (the OR of `follow` shifted
+    right by 1 .. gap+1, built by doubling: a few shifts, whatever the gap)."""
+    spread = follow >> 1
+    covered = 1
+    while covered < gap + 1:
+        step = min(covered, gap + 1 - covered)
+        spread |= spread >> step
+        covered += step
+    return spread
 
 
 @lru_cache(maxsize=16)
