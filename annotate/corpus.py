@@ -182,6 +182,8 @@ def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as e:
         raise MetadataError(f"{name}: {e}") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise MetadataError(f"{name}: arrays or tables nested too deeply") from None
     unknown_top = set(data) - {"corpus", "document"}
     if unknown_top:
         key = sorted(unknown_top)[0]

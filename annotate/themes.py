@@ -330,6 +330,9 @@ def _parse(text: str, name: str, path: Path | None) -> tuple[list[str], Codebook
         reason = msg[: m.start()] if m else msg
         errors.add(line, f"TOML syntax error: {reason}")
         return errors.items, None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        errors.add(None, "TOML arrays or tables nested too deeply")
+        return errors.items, None
     codebook = _build(data, errors, _Locator(text), name, path)
     return errors.items, (codebook if not errors.items else None)
 

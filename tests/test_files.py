@@ -289,3 +289,23 @@ def test_codebook_export_to_dev_null_keeps_the_device() -> None:
                      "--out", "/dev/null", "--force")
     assert code == 0 and out.startswith("Wrote /dev/null ("), out
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+# --- deeply nested TOML --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000, "{a=" * 5000 + "1" + "}" * 5000])
+def test_deeply_nested_toml_is_one_line_error(tmp_path: Path, nested: str) -> None:
+    (tmp_path / "a.txt").write_text("One sentence here.\n")
+    (tmp_path / "corpus.toml").write_text(f"x = {nested}\n")
+    code, out = _cli("corpus", str(tmp_path))
+    assert (code, out) == (
+        1, f"Error: {tmp_path / 'corpus.toml'}: arrays or tables nested too deeply\n"
+    )
+    book = tmp_path / "themes.toml"
+    book.write_text(f"x = {nested}\n")
+    code, out = _cli("codebook", "check", str(book))
+    assert (code, out) == (1, f"Error: {book}: TOML arrays or tables nested too deeply\n")
+    (tmp_path / "corpus.toml").unlink()
+    code, out = _cli("themes", str(tmp_path / "a.txt"), "--codebook", str(book))
+    assert (code, out) == (1, f"Error: {book}: TOML arrays or tables nested too deeply\n")
