@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from annotate.errors import AnnotateError
+from annotate.sanitize import json_visible, visible
 
 T = TypeVar("T")
 
@@ -54,8 +55,9 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing f
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print `Error: message` on stderr and exit non-zero (no traceback for users)."""
-    typer.echo(f"Error: {message}", err=True)
+    """Print `Error: message` on stderr and exit non-zero (no traceback for users). Messages
+    quote file names and contents, so their control characters are made visible."""
+    typer.echo(f"Error: {visible(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -81,7 +83,7 @@ def guarded(fn: Callable[[], T]) -> T:
 
 
 def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    typer.echo(json_visible(json.dumps(data, ensure_ascii=False, indent=2)))
 
 
 def load(paths: list[Path] | None, skip_bad: bool = False) -> Any:
@@ -90,10 +92,10 @@ def load(paths: list[Path] | None, skip_bad: bool = False) -> Any:
 
     corpus = load_corpus(paths or None, skip_bad=skip_bad)
     for msg in corpus.skipped:
-        typer.echo(f"Skipped: {msg}", err=True)
+        typer.echo(f"Skipped: {visible(msg)}", err=True)
     for doc in corpus.documents:
         for w in doc.warnings:
-            typer.echo(f"Warning: {w}", err=True)
+            typer.echo(f"Warning: {visible(w)}", err=True)
     if not corpus.documents:
         fail("no readable documents in the corpus")
     return corpus
