@@ -73,7 +73,10 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
         if op == 0 and buf:  # flip bits of one byte
             i = rng.randrange(len(buf))
             buf[i] ^= 1 << rng.randrange(8)
-        elif op == 1:  # insert something a parser may choke on
+        elif op == 1:  # insert something a parser may choke on, often where a value starts
+            if rng.random() < 0.5:
+                starts = [i + 1 for i in range(len(buf)) if buf[i] in b'=[<>{,"']
+                at = rng.choice(starts) if starts else at
             buf[at:at] = rng.choice(INTERESTING)
         elif op == 2:  # insert random bytes
             buf[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
@@ -283,7 +286,8 @@ TOML_BITS = st.sampled_from([
     'date = "2020/2021"\n', 'title = "T"\n', "speakers = [1]\n", 'label = "L"\n',
     'patterns = ["a ~3 b", "x*", "=y", "a|b"]\n', 'patterns = ["~3"]\n', 'exclude = ["z"]\n',
     'parent = "x"\n', 'color = "red"\n', 'unit = "paragraph"\n', "name = 1\n", "x = 1e309\n",
-    "x = [[[[1]]]]\n", "x = {a = {b = 1}}\n", '"quoted key" = 1\n', "=\n", "[\n",
+    "x = [[[[1]]]]\n", "x = {a = {b = 1}}\n", "x = " + "[" * 1000, "x = " + "{a=" * 1000,
+    '"quoted key" = 1\n', "=\n", "[\n",
 ])
 
 
