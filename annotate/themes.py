@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -220,11 +221,13 @@ class _Locator:
         if start is None:
             top_end = self.headers[0] if self.headers else len(self.lines)
             return 0, top_end
-        end = next((h for h in self.headers if h > start), len(self.lines))
+        # bisect, not a scan: this runs once per theme, and a codebook may have thousands.
+        at = bisect_right(self.headers, start)
+        end = self.headers[at] if at < len(self.headers) else len(self.lines)
         return start, end
 
     def _find_key(self, a: int, b: int, key: str) -> int | None:
-        rx = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        rx = _key_line(key)
         return next((i for i in range(a, b) if rx.match(self.lines[i])), None)
 
     def top(self, key: str) -> int | None:
@@ -252,6 +255,11 @@ class _Locator:
                 if value in self.lines[i] or escaped in self.lines[i]:
                     return i + 1
         return (at if at is not None else a) + 1
+
+
+@lru_cache(maxsize=64)
+def _key_line(key: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
 
 
 @dataclass

@@ -147,3 +147,15 @@ def test_deeply_nested_html_and_tei_say_so(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"t\.xml:1:\d+: XML nested more than \d+ elements "
                        r"deep; not read \(a limit against hostile files\)$"):
         load_corpus([tei])
+
+
+def test_a_20000_theme_codebook_is_located_in_one_pass() -> None:
+    from annotate.errors import CodebookError
+    from annotate.themes import parse_codebook
+
+    n = 20_000
+    themes = [f'[[theme]]\nid = "t{i}"\nlabel = "T{i}"\npatterns = ["w{i}"]\n' for i in range(n)]
+    themes[-1] = themes[-1].replace('["w', '["~w')
+    with pytest.raises(CodebookError) as e:
+        parse_codebook("\n".join(themes), "big.toml")
+    assert str(e.value).startswith(f"big.toml:{5 * n - 1}: theme 't{n - 1}': pattern '~w")
