@@ -69,3 +69,22 @@ def test_a_3000_word_phrase_does_not_recurse() -> None:
     assert sys.getrecursionlimit() < 3000 * 2  # the old matcher would have raised here
     (hit,) = match_document(cb, _doc("Before. " + phrase + " after."))
     assert hit.evidence[0].text == phrase
+
+
+def test_a_3000_word_phrase_through_the_cli(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from annotate.cli import app
+
+    phrase = " ".join(f"w{i}" for i in range(3000))
+    (tmp_path / "a.txt").write_text(f"Before. {phrase} after.\n")
+    book = tmp_path / "themes.toml"
+    book.write_text(f'[[theme]]\nid = "long"\nlabel = "Long"\npatterns = ["{phrase}"]\n')
+    r = CliRunner().invoke(app, ["codebook", "check", str(book)])
+    assert r.exit_code == 0 and r.output.endswith("OK, 1 themes, 1 patterns, unit sentence\n")
+    r = CliRunner().invoke(app, ["themes", str(tmp_path), "--json"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    (hit,) = json.loads(r.output)["hits"]
+    assert hit["themes"] == ["long"] and hit["evidence"][0]["text"] == phrase
