@@ -87,7 +87,7 @@ def codebook_path(
         first = Path(corpus_paths[0])
         folder = first if first.is_dir() else first.parent
         candidate = folder / CODEBOOK_FILE
-        if candidate.is_file():
+        if os.path.lexists(candidate):  # a FIFO or broken link is reported, not passed over
             return candidate
     return DEFAULT_CODEBOOK
 

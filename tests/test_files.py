@@ -309,3 +309,12 @@ def test_deeply_nested_toml_is_one_line_error(tmp_path: Path, nested: str) -> No
     (tmp_path / "corpus.toml").unlink()
     code, out = _cli("themes", str(tmp_path / "a.txt"), "--codebook", str(book))
     assert (code, out) == (1, f"Error: {book}: TOML arrays or tables nested too deeply\n")
+
+
+def test_a_fifo_codebook_beside_the_corpus_is_reported_not_passed_over(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("One sentence here. Another one there.\n")
+    os.mkfifo(tmp_path / "themes.toml")
+    code, out = _cli("themes", str(tmp_path))
+    assert (code, out) == (
+        1, f"Error: {tmp_path / 'themes.toml'}: not a regular file (it is a named pipe)\n"
+    )
