@@ -151,9 +151,11 @@ def _descriptor(path: Path) -> int | None:
             ):
                 return None
             return int(m.group(1))
-        if not os.path.islink(p):
+        try:
+            link = os.readlink(p)
+        except OSError:  # not a symlink (or unreadable): not one of our descriptors
             return None
-        p = os.path.normpath(os.path.join(os.path.dirname(p), os.readlink(p)))
+        p = os.path.normpath(os.path.join(os.path.dirname(p), link))
     return None
 
 
