@@ -150,3 +150,43 @@ def test_errors_and_warnings_are_sanitised(tmp_path: Path) -> None:
     code, out = _run("show", f"nope{ESC}[2J", str(good))
     assert code == 1
     _clean(out)
+
+
+@pytest.mark.parametrize("args", [["show", "a", "--no-pager"], ["themes", "--theme", "returns"],
+                                  ["corpus"], ["compare", "a", "b"]])
+def test_in_a_real_terminal_only_our_own_styles_are_escapes(hostile: Path,
+                                                            args: list[str]) -> None:
+    """On a terminal rich adds its own colour codes (SGR, `ESC [ … m`); nothing else may
+    get through: no OSC (clipboard, title), no screen clear, no 8-bit CSI, no bidi."""
+    import os
+    import select
+    import subprocess
+    import sys
+
+    master, slave = os.openpty()
+    argv = [sys.executable, "-m", "annotate", args[0], *args[1:], str(hostile)]
+    env = {**os.environ, "COLUMNS": "120", "LINES": "40", "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+                            close_fds=True)
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            proc.kill()
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=60)
+    os.close(master)
+    out = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0, out
+    assert "\x1b[" in out  # rich did style it: this ran on a terminal
+    others = re.sub(r"\x1b\[[0-9;]*m", "", out)  # rich's own SGR codes
+    _clean(others.replace("\r\n", "\n"))
