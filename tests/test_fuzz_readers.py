@@ -54,6 +54,12 @@ MARKDOWN = (
 )
 
 
+def _real_tei() -> list[bytes]:
+    """The TEI export of the seeds (a teiCorpus), as a document a user might add."""
+    path = ROOT / "tests" / "data" / "tei" / "seeds.xml"
+    return [path.read_bytes()] if path.exists() else []
+
+
 def _seed_texts() -> list[bytes]:
     return [p.read_bytes()[:3000] for p in sorted(SEEDS.glob("*.txt"))]
 
@@ -196,7 +202,7 @@ CASES: list[tuple[str, Callable[[Path, bytes], None], list[bytes], int]] = [
     (".txt", lambda d, b: _read_document(d, ".txt", b), _seed_texts(), 600),
     (".md", lambda d, b: _read_document(d, ".md", b), [MARKDOWN, *_seed_texts()[:1]], 300),
     (".html", lambda d, b: _read_document(d, ".html", b), [HTML], 600),
-    (".xml", lambda d, b: _read_document(d, ".xml", b), [TEI], 500),
+    (".xml", lambda d, b: _read_document(d, ".xml", b), [TEI, *_real_tei()], 500),
     ("corpus.toml", _text_level(_read_sidecar), [CORPUS_TOML], 500),
     ("themes.toml", _text_level(_read_codebook), [(SEEDS / "themes.toml").read_bytes()], 500),
 ]
