@@ -645,14 +645,45 @@ class Matcher:
         return ThemeHit(doc_id, start, end, unit_id, tuple(themes), tuple(e[4] for e in evidence))
 
 
+# Units longer than this many words (a paragraph with no blank lines, a text with no full
+# stops) are handled with byte arrays and sorted positions: on an int of n bits every shift
+# or OR costs n/64 steps, which per word or per match would make a huge unit quadratic.
+LONG_UNIT = 2048
+_NONZERO = re.compile(rb"[^\x00]+")
+
+
 def _positions(at: list[frozenset[int]]) -> dict[int, int]:
     """Where each term occurs in a unit, as a bit set over token positions (bit q: token q)."""
+    if len(at) > LONG_UNIT:
+        size = (len(at) >> 3) + 1
+        arrays: dict[int, bytearray] = {}
+        for q, terms in enumerate(at):
+            for tid in terms:
+                bits = arrays.get(tid)
+                if bits is None:
+                    bits = arrays[tid] = bytearray(size)
+                bits[q >> 3] |= 1 << (q & 7)
+        return {tid: int.from_bytes(bits, "little") for tid, bits in arrays.items()}
     occurs: dict[int, int] = {}
     for q, terms in enumerate(at):
         bit = 1 << q
         for tid in terms:
             occurs[tid] = occurs.get(tid, 0) | bit
     return occurs
+
+
+def _set_bits(x: int) -> list[int]:
+    """The positions of the set bits of `x`, ascending, in time linear in its length."""
+    data = x.to_bytes((x.bit_length() + 7) >> 3, "little")
+    out: list[int] = []
+    for run in _NONZERO.finditer(data):
+        for i in range(run.start(), run.end()):
+            byte, base = data[i], i << 3
+            while byte:
+                low = byte & -byte
+                out.append(base + low.bit_length() - 1)
+                byte ^= low
+    return out
 
 
 def _find(
@@ -684,6 +715,8 @@ def _find(
         if not follow:
             return []
         can[k] = where(p.slots[k]) & _reach(follow, p.gaps[k])
+    if max(c.bit_length() for c in can) > LONG_UNIT:
+        return _walk_positions(p, can, first_only)
     out: list[tuple[int, int]] = []
     starts = can[0]
     while starts:
@@ -696,6 +729,26 @@ def _find(
         if first_only:
             break
         starts &= -1 << (q + 1)  # matches do not overlap
+    return out
+
+
+def _walk_positions(p: _Compiled, can: list[int], first_only: bool) -> list[tuple[int, int]]:
+    """The same walk as in `_find`, over sorted positions (bisect) instead of shifted ints."""
+    where: list[list[int] | None] = [None] * len(can)
+    starts = _set_bits(can[0])
+    out: list[tuple[int, int]] = []
+    j = 0
+    while j < len(starts):
+        i = q = starts[j]
+        for k in range(1, len(can)):
+            positions = where[k]
+            if positions is None:
+                positions = where[k] = _set_bits(can[k])
+            q = positions[bisect_right(positions, q)]  # within the gap: can[] says so
+        out.append((i, q))
+        if first_only:
+            break
+        j = bisect_right(starts, q, j)
     return out
 
 

@@ -239,6 +239,16 @@ def _case(kind: str, arg: int, text_words: int) -> dict[str, Any]:
         body = (words * (text_words // arg + 1))[:text_words]
         text = " ".join(body) + ".\n"
         unit = "paragraph"
+    elif kind == "long-unit":
+        # Real text as one paragraph of `text_words` words (no blank lines), the seeds'
+        # codebook matched per paragraph: bit sets this long must not go quadratic.
+        from annotate.themes import load_codebook
+
+        real, _ = joined_text(text_words * 8)
+        text = " ".join(real.split()[:text_words]) + "\n"
+        themes = load_codebook(CODEBOOK).themes
+        unit = "paragraph"
+        patterns = ()
     else:  # "codebook": the seeds' themes plus `arg` slow patterns over real text
         from annotate.themes import load_codebook
 
@@ -249,7 +259,7 @@ def _case(kind: str, arg: int, text_words: int) -> dict[str, Any]:
         text = " ".join(real.split()[:text_words]) + "\n"
         themes = (*seeds.themes, Theme("slow", "Slow", patterns=slow))
         patterns = ()
-    if kind != "codebook":
+    if kind not in ("codebook", "long-unit"):
         themes = (Theme("x", "X", patterns=patterns),)
     cb = Codebook("bench", themes, unit=unit)
     doc = Document(Path("bench.txt"), text, Metadata(id="bench"))
@@ -300,6 +310,8 @@ def adversarial() -> None:
         ("3,000-word phrase, 10,000 words", "phrase", 3000, 10_000),
         ("seeds + 100 slow patterns, 10,000 words", "codebook", 100, 10_000),
         ("seeds + 1,000 slow patterns, 10,000 words", "codebook", 1000, 10_000),
+        ("seeds, one 100,000-word paragraph", "long-unit", 0, 100_000),
+        ("seeds, one 400,000-word paragraph", "long-unit", 0, 400_000),
     ]
     rows = []
     for name, kind, arg, words in cases:

@@ -34,6 +34,44 @@ def test_same_matches_as_backtracking(p: _Compiled, at: list[frozenset[int]], fi
     assert _find(p, _positions(at), present, first_only=first) == _reference(p, at, first)
 
 
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(patterns(), WORDS, st.booleans())
+def test_long_unit_path_gives_the_same_matches(
+    p: _Compiled, at: list[frozenset[int]], first: bool
+) -> None:
+    # Units over LONG_UNIT words are walked over sorted positions instead of shifted ints;
+    # with the threshold at 0 every unit takes that path.
+    import annotate.themes as themes
+
+    present: set[int] = set().union(*at)
+    saved = themes.LONG_UNIT
+    themes.LONG_UNIT = 0
+    try:
+        got = _find(p, _positions(at), present, first_only=first)
+    finally:
+        themes.LONG_UNIT = saved
+    assert got == _reference(p, at, first)
+
+
+def test_a_long_unit_matches_as_a_short_one() -> None:
+    words = (["alpha", "beta", "gamma", "the", "of"] * 2000)[:9999] + ["omega"]
+    text = " ".join(words) + "\n"
+    patterns = ("alpha ~3 gamma", "the of", "=omega", "beta ~20 omega")
+    paragraph = Codebook("t", (Theme("x", "X", patterns=patterns),), unit="paragraph")
+    (hit,) = match_document(paragraph, _doc(text))
+    assert len(hit.evidence) == 2000 + 1999 + 1 + 1
+    (last,) = [e for e in hit.evidence if e.pattern == "beta ~20 omega"]
+    assert last.text.split() == words[9981:]  # the leftmost beta within reach
+    import annotate.themes as themes
+
+    saved = themes.LONG_UNIT
+    themes.LONG_UNIT = 10**9  # every unit through the short path
+    try:
+        assert match_document(paragraph, _doc(text)) == (hit,)
+    finally:
+        themes.LONG_UNIT = saved
+
+
 def test_the_case_backtracking_exists_for() -> None:
     # "a ~2 b c" over "a b x b c": the nearest b leaves c out of reach; the second b does not.
     a, b, c, x = (frozenset({n}) for n in range(4))
