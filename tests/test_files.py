@@ -318,3 +318,14 @@ def test_a_fifo_codebook_beside_the_corpus_is_reported_not_passed_over(tmp_path:
     assert (code, out) == (
         1, f"Error: {tmp_path / 'themes.toml'}: not a regular file (it is a named pipe)\n"
     )
+
+
+@needs_dev
+def test_codebook_import_refuses_dev_zero_and_fifos(tmp_path: Path) -> None:
+    code, out = _cli("codebook", "import", "/dev/zero", "--out", str(tmp_path / "t.toml"))
+    assert (code, out) == (1, "Error: /dev/zero: not a regular file (it is a character device)\n")
+    fifo = tmp_path / "book.qdc"
+    os.mkfifo(fifo)
+    code, out = _cli("codebook", "import", str(fifo), "--out", str(tmp_path / "t.toml"))
+    assert (code, out) == (1, f"Error: {fifo}: not a regular file (it is a named pipe)\n")
+    assert not (tmp_path / "t.toml").exists()

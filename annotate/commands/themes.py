@@ -154,10 +154,16 @@ def import_(
     """Import a REFI-QDA codebook (.qdc) as an editable TOML codebook."""
 
     def run() -> None:
-        from annotate.files import write_atomic
-        from annotate.qdc import codebook_to_toml, read_qdc
+        import os
 
-        cb = read_qdc(file)
+        from annotate.errors import CodebookError
+        from annotate.files import MAX_CODEBOOK, read_input, write_atomic
+        from annotate.qdc import codebook_to_toml, qdc_to_codebook
+
+        # Read here, through read_input: a FIFO, /dev/zero or a huge file is refused.
+        if not os.path.lexists(file):
+            raise CodebookError(f"file not found: {file}")
+        cb = qdc_to_codebook(read_input(file, limit=MAX_CODEBOOK), str(file))
         write_atomic(out, codebook_to_toml(cb).encode("utf-8"), force=force)
         without = sum(1 for t in cb.themes if not t.patterns)
         note = f"; {without} without patterns (add some to match them)" if without else ""
