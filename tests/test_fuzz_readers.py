@@ -313,3 +313,35 @@ PATTERN_BITS = st.sampled_from(["word", "w*", "=w", "a|b", "~", "~3", "~21", "~9
 @given(st.lists(st.one_of(PATTERN_BITS, st.text(max_size=5)), max_size=12))
 def test_patterns_from_fragments(bits: list[str]) -> None:
     _parse("".join(bits))
+
+
+# --- through the CLI -----------------------------------------------------------------------
+
+
+def test_mutated_corpus_folders_through_the_cli(tmp_path: Path) -> None:
+    """The renderings too: a table and a document view of whatever was read, or one
+    `Error:` line; never "unexpected" (a bug caught by the last-resort handler)."""
+    from typer.testing import CliRunner
+
+    from annotate.cli import app
+
+    runner = CliRunner()
+    rng = random.Random(f"{SEED}-cli")
+    texts = _seed_texts()
+    for i in range(60):
+        folder = tmp_path / f"c{i}"
+        folder.mkdir()
+        (folder / "a.txt").write_bytes(mutate(rng.choice(texts), rng))
+        (folder / "b.html").write_bytes(mutate(HTML, rng))
+        (folder / "c.xml").write_bytes(mutate(TEI, rng) if rng.random() < 0.5 else TEI)
+        toml = b'[[document]]\nfile = "a.txt"\ntitle = "A"\ndate = "2020"\n'
+        (folder / "corpus.toml").write_bytes(mutate(toml, rng) if rng.random() < 0.3 else toml)
+        for args in (["corpus", str(folder), "--skip-bad"], ["show", "a", str(folder)],
+                     ["themes", str(folder), "--codebook", str(SEEDS / "themes.toml")]):
+            with _alarm(" ".join(args[:1])):
+                r = runner.invoke(app, args)
+            assert r.exit_code in (0, 1), (args, r.output)
+            assert "unexpected" not in r.output and "Traceback" not in r.output, (
+                args, r.output)
+            if r.exit_code == 1:
+                assert r.output.count("Error: ") == 1, r.output
