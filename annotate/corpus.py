@@ -194,14 +194,16 @@ def _key_re(key: str) -> re.Pattern[str]:
     return re.compile(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=")
 
 
-def _entry_problem(file: str, folder: Path, names: set[str]) -> str | None:
-    """Why a `[[document]]`'s `file` describes no document of the folder, if it does not."""
+def _entry_problem(
+    file: str, folder: Path, names: set[str], documents: list[str] | None
+) -> str | None:
+    """Why a `[[document]]`'s `file` describes no document of the folder, if it does not;
+    given the folder's `documents`, a missing name gets the closest of them as a hint."""
     if not file or file in (".", "..") or Path(file).name != file or "\\" in file:
         return (f"file {file!r} is not a file name in this folder (corpus.toml describes the "
                 "files beside it)")
     if file not in names:
-        close = get_close_matches(file, sorted(n for n in names if n.lower().endswith(
-            tuple(FORMATS))), n=1)
+        close = get_close_matches(file, documents, n=1) if documents else []
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"file {file!r} not found in {folder}{hint}"
     if Path(file).suffix.lower() not in FORMATS or file.startswith("."):
@@ -261,6 +263,8 @@ def read_sidecar(
         names = set(os.listdir(path.parent))
     except OSError:
         names = set()
+    documents = sorted(n for n in names if Path(n).suffix.lower() in FORMATS)
+    problems: list[str] = []
     for i, entry in enumerate(docs):
         def fail(msg: str, key: str | None = None, i: int = i) -> MetadataError:
             return MetadataError(f"{name}, line {lines.of(i, key)}: {msg}")
@@ -279,8 +283,11 @@ def read_sidecar(
         if "file" not in entry:
             raise fail("a [[document]] needs 'file', the name of the file it describes")
         file = entry["file"]
-        problem = _entry_problem(file, path.parent, names)
+        # Hints only for the first few: each costs a comparison with every file name.
+        hints = documents if len(problems) < 10 else None
+        problem = _entry_problem(file, path.parent, names, hints)
         if problem is not None:
+            problems.append(problem)
             if skipped is None:
                 raise fail(problem, "file")
             skipped.append(str(fail(problem, "file")))
