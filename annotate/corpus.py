@@ -8,14 +8,17 @@ Metadata comes from the sidecar `corpus.toml` beside the files, else from the fo
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from difflib import get_close_matches
+from functools import lru_cache
 from pathlib import Path
 
 from annotate.errors import CorpusError, InputError, MetadataError
-from annotate.files import read_input
+from annotate.files import MAX_CODEBOOK, read_input
 from annotate.model import Document, Metadata, date_precision
 
 DEFAULT_CORPUS = Path("seeds")
@@ -36,6 +39,7 @@ META_KEYS = frozenset(
 )
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
+_CONTROL_BYTES = re.compile(b"[\x00-\x08\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -107,11 +111,18 @@ def read_document(path: Path, meta: Metadata | None = None) -> Document:
 
         if not data.strip():
             raise InputError(f"{name}: file is empty")
-        if b"\x00" in data and not data.startswith(
-            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-        ):
+        wide = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        if b"\x00" in data and not wide:
             raise InputError(f"{name}: looks like a binary file (contains NUL bytes), not text")
-        extracted = read_markup(path, data, fmt)
+        try:
+            extracted = read_markup(path, data, fmt)
+        except InputError:
+            if not wide and _CONTROL_BYTES.search(data):
+                # Rather than a charset complaint: such bytes are not text in any charset.
+                raise InputError(
+                    f"{name}: looks like a binary file (control characters), not text"
+                ) from None
+            raise
         text = extracted.text
         if _CONTROL.search(text):
             # The HTML parser reads any bytes; control characters mean they were not text.
@@ -148,44 +159,85 @@ def _str_or_none(v: object) -> str | None:
     return v if isinstance(v, str) and v.strip() else None
 
 
-def _line_of(raw: str, table_index: int, key: str | None) -> int:
-    """1-based line of `key` inside the `table_index`-th `[[document]]` table (or its header)."""
-    seen = -1
-    header_line = 1
-    for no, line in enumerate(raw.splitlines(), 1):
-        stripped = line.strip()
-        if stripped.startswith("[[") and stripped.replace(" ", "").startswith("[[document]]"):
-            seen += 1
-            if seen == table_index:
-                header_line = no
-                if key is None:
-                    return no
-            elif seen > table_index:
-                break
-        elif seen == table_index and key is not None:
-            if re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", line):
-                return no
-    return header_line
+_DOC_HEADER = re.compile(r"\s*\[\[\s*document\s*\]\]")
 
 
-def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
-    """Parse `corpus.toml`: the corpus name and metadata keyed by file name."""
+class _Lines:
+    """Line numbers in `corpus.toml` (tomllib gives none), indexed once: where each
+    `[[document]]` table starts, so finding a key costs the length of its table, not of the
+    file (a 20,000-entry file used to take over a minute, scanned once per entry)."""
+
+    def __init__(self, raw: str) -> None:
+        self.lines = raw.splitlines()
+        self.tables = [no for no, ln in enumerate(self.lines) if _DOC_HEADER.match(ln)]
+
+    def of(self, table_index: int, key: str | None) -> int:
+        """1-based line of `key` in the `table_index`-th `[[document]]` (or its header)."""
+        if table_index >= len(self.tables):
+            return 1
+        start = self.tables[table_index]
+        if key is not None:
+            end = (self.tables[table_index + 1] if table_index + 1 < len(self.tables)
+                   else len(self.lines))
+            rx = _key_re(key)
+            for no in range(start + 1, end):
+                if rx.match(self.lines[no]):
+                    return no + 1
+        return start + 1
+
+    def first(self, rx: re.Pattern[str]) -> int:
+        return next((i for i, ln in enumerate(self.lines, 1) if rx.match(ln)), 1)
+
+
+@lru_cache(maxsize=64)
+def _key_re(key: str) -> re.Pattern[str]:
+    return re.compile(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=")
+
+
+def _entry_problem(
+    file: str, folder: Path, names: set[str], documents: list[str] | None
+) -> str | None:
+    """Why a `[[document]]`'s `file` describes no document of the folder, if it does not;
+    given the folder's `documents`, a missing name gets the closest of them as a hint."""
+    if not file or file in (".", "..") or Path(file).name != file or "\\" in file:
+        return (f"file {file!r} is not a file name in this folder (corpus.toml describes the "
+                "files beside it)")
+    if file not in names:
+        close = get_close_matches(file, documents, n=1) if documents else []
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"file {file!r} not found in {folder}{hint}"
+    if Path(file).suffix.lower() not in FORMATS or file.startswith("."):
+        return (f"file {file!r} is not a document annotate reads "
+                "(.txt, .md, .html, .xml; not hidden)")
+    return None
+
+
+def read_sidecar(
+    path: Path, skipped: list[str] | None = None
+) -> tuple[str | None, dict[str, Metadata]]:
+    """Parse `corpus.toml`: the corpus name and metadata keyed by file name.
+
+    An entry whose `file` is not a document in the folder (misspelt, missing, elsewhere) is an
+    error naming its line; given a `skipped` list (`--skip-bad`), it is listed there and left
+    out instead."""
     name = str(path)
     try:
-        raw = path.read_bytes().decode("utf-8-sig")
+        raw = read_input(path, limit=MAX_CODEBOOK).decode("utf-8-sig")
+    except InputError as e:
+        raise MetadataError(str(e)) from None
     except UnicodeDecodeError:
         raise MetadataError(f"{name}: not valid UTF-8") from None
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as e:
         raise MetadataError(f"{name}: {e}") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise MetadataError(f"{name}: arrays or tables nested too deeply") from None
+    lines = _Lines(raw)
     unknown_top = set(data) - {"corpus", "document"}
     if unknown_top:
         key = sorted(unknown_top)[0]
-        line = next(
-            (i for i, ln in enumerate(raw.splitlines(), 1) if re.match(
-                rf"\s*\[?\[?\s*{re.escape(key)}\b", ln)), 1
-        )
+        line = lines.first(re.compile(rf"\s*\[?\[?\s*{re.escape(key)}\b"))
         raise MetadataError(
             f"{name}, line {line}: unknown table or key {key!r} (expected [corpus] and "
             "[[document]])"
@@ -194,10 +246,7 @@ def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
     if not isinstance(corpus_table, dict):
         raise MetadataError(f"{name}: 'corpus' must be a table ([corpus])")
     for key, value in corpus_table.items():
-        line = next(
-            (i for i, ln in enumerate(raw.splitlines(), 1)
-             if re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", ln)), 1
-        )
+        line = lines.first(_key_re(key))
         if key != "name":
             raise MetadataError(
                 f"{name}, line {line}: unknown key {key!r} in [corpus] (known: name)"
@@ -210,9 +259,15 @@ def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
         raise MetadataError(f"{name}: 'document' must be an array of tables ([[document]])")
     result: dict[str, Metadata] = {}
     ids: dict[str, int] = {}
+    try:
+        names = set(os.listdir(path.parent))
+    except OSError:
+        names = set()
+    documents = sorted(n for n in names if Path(n).suffix.lower() in FORMATS)
+    problems: list[str] = []
     for i, entry in enumerate(docs):
         def fail(msg: str, key: str | None = None, i: int = i) -> MetadataError:
-            return MetadataError(f"{name}, line {_line_of(raw, i, key)}: {msg}")
+            return MetadataError(f"{name}, line {lines.of(i, key)}: {msg}")
 
         for key in entry:
             if key not in META_KEYS:
@@ -228,12 +283,21 @@ def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
         if "file" not in entry:
             raise fail("a [[document]] needs 'file', the name of the file it describes")
         file = entry["file"]
+        # Hints only for the first few: each costs a comparison with every file name.
+        hints = documents if len(problems) < 10 else None
+        problem = _entry_problem(file, path.parent, names, hints)
+        if problem is not None:
+            problems.append(problem)
+            if skipped is None:
+                raise fail(problem, "file")
+            skipped.append(str(fail(problem, "file")))
+            continue
         doc_id = entry.get("id", Path(file).stem)
         if not _ID_RE.match(doc_id):
             raise fail(f"bad id {doc_id!r}: use letters, digits, '-' and '_'", "id")
         if doc_id in ids:
             raise fail(f"duplicate id {doc_id!r} (also used on line {ids[doc_id]})", "id")
-        ids[doc_id] = _line_of(raw, i, "id")
+        ids[doc_id] = lines.of(i, "id")
         if file in result:
             raise fail(f"file {file!r} is described twice", "file")
         date = entry.get("date")
@@ -260,8 +324,10 @@ def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
 
 def _files_in(directory: Path) -> list[Path]:
     return sorted(
+        # Not only regular files: a FIFO or a broken link named like a document is reported
+        # (read_input refuses it), not silently left out.
         p for p in directory.iterdir()
-        if p.is_file() and p.suffix.lower() in FORMATS and not p.name.startswith(".")
+        if p.suffix.lower() in FORMATS and not p.name.startswith(".") and not p.is_dir()
     )
 
 
@@ -286,19 +352,20 @@ def load_corpus(
             if not found:
                 raise InputError(f"{p}: no .txt, .md, .html or .xml files in this directory")
             files.extend(found)
-        elif p.is_file():
-            files.append(p)
-        elif p.exists():
-            # A device or pipe (/dev/zero, a FIFO) would be read forever.
-            raise InputError(f"{p}: not a regular file")
+        elif os.path.lexists(p):
+            files.append(p)  # read_input refuses a device or pipe (/dev/zero, a FIFO)
         else:
             raise InputError(f"{p}: no such file or directory")
     sidecars: dict[Path, tuple[str | None, dict[str, Metadata]]] = {}
+    bad_entries: list[str] = []
     for parent in dict.fromkeys(f.parent for f in files):
         toml_path = parent / SIDECAR
-        if toml_path.is_file():
-            sidecars[parent] = read_sidecar(toml_path)
-    return _read_all(files, sidecars, skip_bad)
+        if os.path.lexists(toml_path):
+            sidecars[parent] = read_sidecar(toml_path, bad_entries if skip_bad else None)
+    corpus = _read_all(files, sidecars, skip_bad)
+    if bad_entries:
+        corpus = replace(corpus, skipped=(*bad_entries, *corpus.skipped))
+    return corpus
 
 
 def _read_all(

@@ -7,6 +7,7 @@ Other modules that need lxml (the TEI export) take `etree` and `parse_xml` from 
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,14 @@ def _safe_parser() -> etree.XMLParser:
 
 
 _POSITION = re.compile(r", line \d+, column \d+$")
+_DEPTH = re.compile(r"Excessive depth in document: (\d+)")
+
+
+def _too_deep(message: str) -> str | None:
+    """libxml2 stops at a nesting depth (256 in most versions) unless huge_tree is on, a
+    guard against hostile files; its error names the limit."""
+    m = _DEPTH.search(message)
+    return m.group(1) if m else None
 
 
 def parse_xml(data: bytes, name: str) -> etree._Element:
@@ -49,6 +58,12 @@ def parse_xml(data: bytes, name: str) -> etree._Element:
         line, col = e.position if e.position else (0, 0)
         msg = str(e.msg).split(" (line")[0] if e.msg else "malformed XML"
         msg = _POSITION.sub("", msg)  # libxml2 repeats the position the prefix already gives
+        depth = _too_deep(msg)
+        if depth:
+            raise InputError(
+                f"{name}:{line}:{col}: XML nested more than {depth} elements deep; "
+                "not read (a limit against hostile files)"
+            ) from None
         raise InputError(f"{name}:{line}:{col}: malformed XML: {msg}") from None
 
 
@@ -106,13 +121,83 @@ def _tidy(parts: list[str]) -> str:
     return "\n\n".join(paras) + "\n" if paras else ""
 
 
+_META_CHARSET = re.compile(
+    rb"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.IGNORECASE
+)
+_XML_ENCODING = re.compile(
+    rb"""\A\s*<\?xml\b[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9_.\-]+)""", re.IGNORECASE
+)
+# As browsers do (WHATWG Encoding): these labels mean windows-1252, whose 0x80-0x9F are
+# typographic quotes and dashes rather than control characters.
+_WINDOWS_1252 = frozenset(
+    "ascii us-ascii iso-8859-1 iso8859-1 iso_8859-1 latin1 latin-1 l1 cp819 ibm819 "
+    "windows-1252 cp1252 x-cp1252".split()
+)
+
+
+def html_charset(data: bytes) -> tuple[str, str | None]:
+    """(Python codec, charset as declared) of an HTML file: its byte-order mark, else the
+    `<meta charset>` (or http-equiv) or XML declaration in its first 4 KB, else UTF-8 with
+    None declared."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", "UTF-8"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", "UTF-16"
+    head = data[:4096]
+    m = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
+    if m is None:
+        return "utf-8", None
+    label = m.group(1).decode("ascii").strip().lower()
+    if label in _WINDOWS_1252:
+        return "cp1252", label
+    try:
+        return codecs.lookup(label).name, label
+    except LookupError:
+        return "", label
+
+
+def decode_html(data: bytes, name: str) -> str:
+    """The text of an HTML file in the charset it declares (UTF-8 if none), strictly: bytes
+    that are not valid in it are an error, as for a .txt file, never U+FFFD or mojibake."""
+    codec, declared = html_charset(data)
+    if not codec:
+        raise InputError(
+            f"{name}: declares an unknown charset {declared!r}; convert it to UTF-8 and "
+            "declare <meta charset=\"utf-8\">"
+        )
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as e:
+        where = f"byte 0x{data[e.start]:02x} at offset {e.start}"
+        if declared is None:
+            raise InputError(
+                f"{name}: not valid UTF-8 ({where}) and no charset declared; add "
+                "<meta charset=...> naming its charset, or convert it to UTF-8"
+            ) from None
+        raise InputError(
+            f"{name}: not valid {declared} ({where}), the charset it declares; correct its "
+            "<meta charset> or convert it to UTF-8"
+        ) from None
+
+
 def html_text(data: bytes, name: str) -> Extracted:
     """Main text of an HTML page: `main`/`article` if present, else `body`, without scripts,
     styles, navigation, headers and footers; one paragraph per block element."""
+    # Decoded here, strictly, then handed to libxml2 as UTF-8: its own decoding would turn
+    # bad bytes into U+FFFD and undeclared UTF-8 into mojibake, silently.
+    text = decode_html(data, name)
+    parser = html.HTMLParser(encoding="utf-8")
     try:
-        doc = html.document_fromstring(data)
+        doc = html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
     except (etree.ParserError, ValueError) as e:
         raise InputError(f"{name}: cannot parse HTML: {e}") from None
+    for err in parser.error_log:
+        depth = _too_deep(str(err.message))
+        if depth:
+            raise InputError(
+                f"{name}: HTML nested more than {depth} elements deep; the parser stops "
+                "there, so the page is not read"
+            )
     meta: dict[str, object] = {}
     title = doc.findtext(".//title")
     if title and title.strip():

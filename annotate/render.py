@@ -14,6 +14,7 @@ from rich.text import Text
 
 from annotate.corpus import Corpus
 from annotate.model import Document
+from annotate.sanitize import visible
 from annotate.text import word_count
 
 
@@ -70,11 +71,11 @@ def date_label(d: Document) -> str:
     date = d.meta.date
     if date is None:
         return "?"
-    return date.replace("/", "–") if d.meta.date_precision == "range" else date
+    return visible(date.replace("/", "–") if d.meta.date_precision == "range" else date)
 
 
 def corpus_table(c: Corpus) -> Table:
-    title = c.name or "Corpus"
+    title = visible(c.name or "Corpus")
     n = len(c.documents)
     table = Table(title=f"{title} ({n} document{'' if n == 1 else 's'})", title_justify="left")
     table.add_column("id", no_wrap=True, style="bold")
@@ -85,10 +86,10 @@ def corpus_table(c: Corpus) -> Table:
     table.add_column("sentences", justify="right", no_wrap=True)
     for d in c.documents:
         table.add_row(
-            d.id,
+            visible(d.id),
             date_label(d),
-            d.meta.title or "",
-            ", ".join(d.meta.speakers) or d.meta.author or "",
+            visible(d.meta.title or ""),
+            visible(", ".join(d.meta.speakers) or d.meta.author or ""),
             f"{word_count(d.text):,}",
             str(len(d.sentences)),
         )
@@ -96,10 +97,11 @@ def corpus_table(c: Corpus) -> Table:
 
 
 def document_view(d: Document, width: int = 100) -> Group:
-    """The text with paragraph and sentence ids in a left gutter; hard wraps unfolded."""
+    """The text with paragraph and sentence ids in a left gutter; hard wraps unfolded.
+    Everything from the file is shown with its control characters made visible."""
     header = Text()
-    header.append(d.meta.title or d.id, style="bold")
-    header.append(f"  [{d.id}, {date_label(d)}, {d.path}]", style="dim")
+    header.append(visible(d.meta.title or d.id), style="bold")
+    header.append(visible(f"  [{d.id}, {date_label(d)}, {d.path}]"), style="dim")
     parts: list[Any] = [header, Text()]
     gutter = max((len(s.id) for s in d.sentences), default=8) + 1
     grid = Table.grid(padding=(0, 1))
@@ -107,7 +109,7 @@ def document_view(d: Document, width: int = 100) -> Group:
     grid.add_column(ratio=1)
     for p in d.paragraphs:
         for s in p.sentences:
-            grid.add_row(s.id, " ".join(s.text.split()))
+            grid.add_row(visible(s.id), visible(" ".join(s.text.split())))
         grid.add_row("", "")
     parts.append(grid)
     return Group(*parts)

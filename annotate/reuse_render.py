@@ -14,6 +14,7 @@ from annotate.corpus import Corpus
 from annotate.diff import DELETE, EQUAL, INSERT, char_diff
 from annotate.model import Cluster, Document, Passage, Side
 from annotate.render import date_label
+from annotate.sanitize import visible
 from annotate.text import word_count
 
 DELETED = "red strike"
@@ -22,8 +23,9 @@ GAP = "dim italic"
 
 
 def flat(text: str) -> str:
-    """Text on one line: line breaks and runs of spaces become single spaces."""
-    return " ".join(text.split())
+    """Text on one line for the terminal: line breaks and runs of spaces become single
+    spaces, and control characters are made visible."""
+    return visible(" ".join(text.split()))
 
 
 def excerpt(text: str, limit: int) -> str:
@@ -32,7 +34,7 @@ def excerpt(text: str, limit: int) -> str:
 
 
 def _where(s: Side) -> str:
-    return f"{s.doc} [{s.start}:{s.end}]"
+    return f"{visible(s.doc)} [{s.start}:{s.end}]"
 
 
 def passage_table(
@@ -70,7 +72,7 @@ def passage_table(
 
 def _doc_label(corpus: Corpus, doc_id: str) -> str:
     d = corpus.get(doc_id)
-    return f"{doc_id} ({date_label(d)})" if d.meta.date else doc_id
+    return visible(f"{doc_id} ({date_label(d)})" if d.meta.date else doc_id)
 
 
 def cluster_table(
@@ -157,7 +159,7 @@ def _gap(text: str, start: int, end: int) -> Text:
 
 def _heading(d: Document, width: int) -> Text:
     """Id and date, then the title cut to the column."""
-    t = Text(d.id, style="bold")
+    t = Text(visible(d.id), style="bold")
     t.append(f" · {date_label(d)}", style="cyan")
     if d.meta.title:
         t.append("\n" + excerpt(d.meta.title, max(10, (width - 4) // 2)))

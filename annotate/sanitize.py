@@ -36,6 +36,19 @@ def visible(text: str, *, keep_newlines: bool = False, keep_tabs: bool = False) 
     return text.translate(_TABLE)
 
 
+_JSON_ESCAPES = {
+    k: f"\\u{k:04x}" for k in (0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F),
+                                 *range(0x2066, 0x206A))
+}
+
+
+def json_visible(dumped: str) -> str:
+    """JSON text (from `json.dumps(..., ensure_ascii=False)`) with DEL, C1 controls and bidi
+    overrides written as `\\uXXXX` escapes, which JSON itself leaves raw. Such characters can
+    only stand inside JSON strings, so the data read back is exactly the same."""
+    return dumped.translate(_JSON_ESCAPES)
+
+
 def has_controls(text: str) -> bool:
     """True when `visible()` would change `text` (ignoring newlines and tabs)."""
     return text != text.translate(_KEEP_LAYOUT)

@@ -16,7 +16,9 @@ The pattern language, case-insensitive throughout (words are compared after
 
 A hit is one unit (a sentence by default, or a paragraph) with the themes found in it and the
 evidence: the pattern and the exact words it matched, with offsets into the original text.
-Matching is deterministic: units in text order, themes in codebook order.
+Matching is deterministic: units in text order, themes in codebook order. It takes bounded
+time: no backtracking and no recursion, a few bit-set operations per pattern word and unit
+(see `_find`), so many `~N` gaps or a 3,000-word phrase cost no more than their length.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from annotate.errors import CodebookError
+from annotate.errors import CodebookError, InputError
 from annotate.model import Codebook, Document, Evidence, Theme, ThemeHit
 from annotate.text import TOKEN, normalise, stem
 
@@ -85,7 +88,7 @@ def codebook_path(
         first = Path(corpus_paths[0])
         folder = first if first.is_dir() else first.parent
         candidate = folder / CODEBOOK_FILE
-        if candidate.is_file():
+        if os.path.lexists(candidate):  # a FIFO or broken link is reported, not passed over
             return candidate
     from annotate.bundled import default_codebook
 
@@ -221,11 +224,13 @@ class _Locator:
         if start is None:
             top_end = self.headers[0] if self.headers else len(self.lines)
             return 0, top_end
-        end = next((h for h in self.headers if h > start), len(self.lines))
+        # bisect, not a scan: this runs once per theme, and a codebook may have thousands.
+        at = bisect_right(self.headers, start)
+        end = self.headers[at] if at < len(self.headers) else len(self.lines)
         return start, end
 
     def _find_key(self, a: int, b: int, key: str) -> int | None:
-        rx = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        rx = _key_line(key)
         return next((i for i in range(a, b) if rx.match(self.lines[i])), None)
 
     def top(self, key: str) -> int | None:
@@ -253,6 +258,11 @@ class _Locator:
                 if value in self.lines[i] or escaped in self.lines[i]:
                     return i + 1
         return (at if at is not None else a) + 1
+
+
+@lru_cache(maxsize=64)
+def _key_line(key: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
 
 
 @dataclass
@@ -300,17 +310,17 @@ def codebook_from_data(data: dict[str, Any], name: str) -> Codebook:
 
 
 def _read(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    from annotate.files import MAX_CODEBOOK, read_input
+
+    if not os.path.lexists(path):
         raise CodebookError(
             f"codebook not found: {path} (write a themes.toml beside the corpus, or pass "
             "--codebook FILE or set ANNOTATE_CODEBOOK)"
-        ) from None
-    except IsADirectoryError:
-        raise CodebookError(f"{path}: is a directory, not a codebook file") from None
-    except OSError as e:
-        raise CodebookError(f"{path}: cannot read codebook: {e.strerror}") from None
+        )
+    try:
+        data = read_input(path, limit=MAX_CODEBOOK)
+    except InputError as e:
+        raise CodebookError(str(e)) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -330,6 +340,9 @@ def _parse(text: str, name: str, path: Path | None) -> tuple[list[str], Codebook
         line = int(m.group(1)) if m else None
         reason = msg[: m.start()] if m else msg
         errors.add(line, f"TOML syntax error: {reason}")
+        return errors.items, None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        errors.add(None, "TOML arrays or tables nested too deeply")
         return errors.items, None
     codebook = _build(data, errors, _Locator(text), name, path)
     return errors.items, (codebook if not errors.items else None)
@@ -607,10 +620,12 @@ class Matcher:
         if not candidates:
             return None
         candidates = sorted(set(candidates))
+        occurs = _positions(at)
         vetoed = {
             ti
             for ti, include, pi in candidates
-            if not include and _find(self.rules[ti].exclude[pi], at, present, first_only=True)
+            if not include
+            and _find(self.rules[ti].exclude[pi], occurs, present, first_only=True)
         }
         themes: list[str] = []
         evidence: list[tuple[int, int, int, int, Evidence]] = []
@@ -620,7 +635,7 @@ class Matcher:
                 continue
             rule = self.rules[ti]
             p = rule.patterns[pi]
-            for a, b in _find(p, at, present):
+            for a, b in _find(p, occurs, present):
                 if found_at is None:
                     found_at = list(TOKEN.finditer(text, start, end))
                 s, e = found_at[a].start(), found_at[b].end()
@@ -633,40 +648,123 @@ class Matcher:
         return ThemeHit(doc_id, start, end, unit_id, tuple(themes), tuple(e[4] for e in evidence))
 
 
-def _find(
-    p: _Compiled, at: list[frozenset[int]], present: set[int], first_only: bool = False
-) -> list[tuple[int, int]]:
-    """Leftmost non-overlapping matches of a pattern, as (first, last) token indexes."""
-    if any(slot.isdisjoint(present) for slot in p.slots):
-        return []
-    out: list[tuple[int, int]] = []
-    first, n = p.slots[0], len(at)
-    i = 0
-    while i < n:
-        if not first.isdisjoint(at[i]):
-            last = _extend(p, 1, i, at)
-            if last is not None:
-                out.append((i, last))
-                if first_only:
-                    return out
-                i = last + 1
-                continue
-        i += 1
+# Units longer than this many words (a paragraph with no blank lines, a text with no full
+# stops) are handled with byte arrays and sorted positions: on an int of n bits every shift
+# or OR costs n/64 steps, which per word or per match would make a huge unit quadratic.
+LONG_UNIT = 2048
+_NONZERO = re.compile(rb"[^\x00]+")
+
+
+def _positions(at: list[frozenset[int]]) -> dict[int, int]:
+    """Where each term occurs in a unit, as a bit set over token positions (bit q: token q)."""
+    if len(at) > LONG_UNIT:
+        size = (len(at) >> 3) + 1
+        arrays: dict[int, bytearray] = {}
+        for q, terms in enumerate(at):
+            for tid in terms:
+                bits = arrays.get(tid)
+                if bits is None:
+                    bits = arrays[tid] = bytearray(size)
+                bits[q >> 3] |= 1 << (q & 7)
+        return {tid: int.from_bytes(bits, "little") for tid, bits in arrays.items()}
+    occurs: dict[int, int] = {}
+    for q, terms in enumerate(at):
+        bit = 1 << q
+        for tid in terms:
+            occurs[tid] = occurs.get(tid, 0) | bit
+    return occurs
+
+
+def _set_bits(x: int) -> list[int]:
+    """The positions of the set bits of `x`, ascending, in time linear in its length."""
+    data = x.to_bytes((x.bit_length() + 7) >> 3, "little")
+    out: list[int] = []
+    for run in _NONZERO.finditer(data):
+        for i in range(run.start(), run.end()):
+            byte, base = data[i], i << 3
+            while byte:
+                low = byte & -byte
+                out.append(base + low.bit_length() - 1)
+                byte ^= low
     return out
 
 
-def _extend(p: _Compiled, k: int, prev: int, at: list[frozenset[int]]) -> int | None:
-    # Backtracking, not greedy: the nearest candidate for one term can leave the next term out
-    # of reach while a later candidate would not ("a ~2 b c" over "a b x b c").
-    if k == len(p.slots):
-        return prev
-    slot = p.slots[k]
-    for q in range(prev + 1, min(prev + 2 + p.gaps[k - 1], len(at))):
-        if not slot.isdisjoint(at[q]):
-            last = _extend(p, k + 1, q, at)
-            if last is not None:
-                return last
-    return None
+def _find(
+    p: _Compiled, occurs: dict[int, int], present: set[int], first_only: bool = False
+) -> list[tuple[int, int]]:
+    """Leftmost non-overlapping matches of a pattern, as (first, last) token indexes.
+
+    Each match is the one a backtracking search would find (from its first word, the nearest
+    next word from which the rest of the pattern can still be completed, and so on), but found
+    in polynomial time: the positions from which the rest can be completed are computed once,
+    backwards, as bit sets over token positions (bit q set: token q). That is a few big-integer
+    operations per slot, so neither many `~N` gaps nor a long phrase can make matching
+    exponential, and nothing recurses."""
+    if any(map(present.isdisjoint, p.slots)):
+        return []
+
+    def where(slot: frozenset[int]) -> int:
+        bits = 0
+        for tid in slot:
+            bits |= occurs.get(tid, 0)
+        return bits
+
+    # can[k]: positions where slot k matches and slots k+1.. can follow within their gaps.
+    last = len(p.slots) - 1
+    can = [0] * len(p.slots)
+    can[last] = where(p.slots[last])
+    for k in range(last - 1, -1, -1):
+        follow = can[k + 1]
+        if not follow:
+            return []
+        can[k] = where(p.slots[k]) & _reach(follow, p.gaps[k])
+    if max(c.bit_length() for c in can) > LONG_UNIT:
+        return _walk_positions(p, can, first_only)
+    out: list[tuple[int, int]] = []
+    starts = can[0]
+    while starts:
+        i = (starts & -starts).bit_length() - 1
+        q = i
+        for k in range(1, len(p.slots)):
+            window = (can[k] >> (q + 1)) & ((2 << p.gaps[k - 1]) - 1)
+            q += (window & -window).bit_length()  # the nearest: lowest bit, 1-based
+        out.append((i, q))
+        if first_only:
+            break
+        starts &= -1 << (q + 1)  # matches do not overlap
+    return out
+
+
+def _walk_positions(p: _Compiled, can: list[int], first_only: bool) -> list[tuple[int, int]]:
+    """The same walk as in `_find`, over sorted positions (bisect) instead of shifted ints."""
+    where: list[list[int] | None] = [None] * len(can)
+    starts = _set_bits(can[0])
+    out: list[tuple[int, int]] = []
+    j = 0
+    while j < len(starts):
+        i = q = starts[j]
+        for k in range(1, len(can)):
+            positions = where[k]
+            if positions is None:
+                positions = where[k] = _set_bits(can[k])
+            q = positions[bisect_right(positions, q)]  # within the gap: can[] says so
+        out.append((i, q))
+        if first_only:
+            break
+        j = bisect_right(starts, q, j)
+    return out
+
+
+def _reach(follow: int, gap: int) -> int:
+    """Positions q with a position of `follow` in q+1 .. q+1+gap (the OR of `follow` shifted
+    right by 1 .. gap+1, built by doubling: a few shifts, whatever the gap)."""
+    spread = follow >> 1
+    covered = 1
+    while covered < gap + 1:
+        step = min(covered, gap + 1 - covered)
+        spread |= spread >> step
+        covered += step
+    return spread
 
 
 @lru_cache(maxsize=16)

@@ -23,6 +23,7 @@ from rich.text import Text
 
 from annotate.model import Codebook, Document, Theme, ThemeHit
 from annotate.render import date_label, document_summary
+from annotate.sanitize import visible
 
 BARS = "▁▂▃▄▅▆▇█"
 LABEL_WIDTH = 28
@@ -124,7 +125,7 @@ def theme_matrix(
     fit = max(1, (width - fixed) // (cell + 2))
     groups = _groups(documents, fit)
 
-    title = f"Themes × statements: {codebook.name}"
+    title = f"Themes × statements: {visible(codebook.name)}"
     table = Table(
         title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False
     )
@@ -141,7 +142,7 @@ def theme_matrix(
         row = counts[theme.id]
         cells = [sum(row[i] for i in g) for g in groups]
         peak = max(cells, default=0)
-        label = Text("  " * depth + theme.label, style=Style(color=theme.color or None))
+        label = Text("  " * depth + visible(theme.label), style=Style(color=theme.color or None))
         rendered: list[RenderableType] = [label]
         for n in cells:
             bar, style = _shade(n, peak, theme.color)
@@ -171,9 +172,10 @@ def _head(documents: Sequence[Document], g: list[int], numbered: bool) -> str:
     if numbered:
         return f"#{g[0] + 1}" if len(g) == 1 else f"#{g[0] + 1}–\n#{g[-1] + 1}"
     if len(g) > 1:
-        return f"{first.id}–\n{last.id}"
-    date = short_date(first)
-    return f"{first.id}\n{date[:4]}\n{date[4:].lstrip('-') if '–' not in date else date[4:]}"
+        return f"{visible(first.id)}–\n{visible(last.id)}"
+    date = visible(short_date(first))
+    head = f"{date[:4]}\n{date[4:].lstrip('-') if '–' not in date else date[4:]}"
+    return f"{visible(first.id)}\n{head}"
 
 
 def short_date(d: Document) -> str:
@@ -194,14 +196,15 @@ def _when(documents: Sequence[Document], i: int | None, numbered: bool) -> str:
     if i is None:
         return "—"
     d = documents[i]
-    name = f"#{i + 1}" if numbered else d.id
-    return name if d.meta.date is None else f"{name} ({short_date(d)[:4]})"
+    name = f"#{i + 1}" if numbered else visible(d.id)
+    return name if d.meta.date is None else f"{name} ({visible(short_date(d)[:4])})"
 
 
 def highlighted(doc: Document, hit: ThemeHit, theme: Theme) -> Text:
-    """The unit's text, whitespace flattened (offsets kept), this theme's evidence marked."""
+    """The unit's text, whitespace flattened and control characters made visible (both one
+    character for one, so offsets are kept), this theme's evidence marked."""
     raw = doc.text[hit.start : hit.end]
-    text = Text(_WHITESPACE.sub(" ", raw))
+    text = Text(visible(_WHITESPACE.sub(" ", raw)))
     style = Style(bold=True, underline=True, color=theme.color or None, reverse=True)
     for e in hit.evidence:
         if e.theme == theme.id:
@@ -230,10 +233,10 @@ def theme_passages(
         body.add_column(style="dim", no_wrap=True)
         body.add_column(ratio=1)
         for h in mine:
-            body.add_row(h.unit.split(".", 1)[-1], highlighted(d, h, theme))
-        title = f"{d.id} · {date_label(d)}"
+            body.add_row(visible(h.unit.split(".", 1)[-1]), highlighted(d, h, theme))
+        title = f"{visible(d.id)} · {date_label(d)}"
         if d.meta.title:
-            title += f" · {d.meta.title}"
+            title += f" · {visible(d.meta.title)}"
         panels.append(
             Panel(
                 body,
@@ -245,12 +248,12 @@ def theme_passages(
             )
         )
     header = Text()
-    header.append(theme.label, style=Style(bold=True, color=theme.color or None))
+    header.append(visible(theme.label), style=Style(bold=True, color=theme.color or None))
     header.append(f"  [{theme.id}]", style="dim")
     header.append(f"  {total} {codebook.unit}s in {len(panels)} of {len(documents)} statements")
     parts: list[RenderableType] = [header]
     if theme.description:
-        parts.append(Text(" ".join(theme.description.split()), style="italic"))
+        parts.append(Text(visible(" ".join(theme.description.split())), style="italic"))
     if not panels:
         parts.append(Text("No passages for this theme.", style="dim"))
         return Group(*parts)
@@ -269,7 +272,8 @@ def codebook_view(codebook: Codebook) -> Table:
     """The codebook as a table: hierarchy, label, colour, patterns and excludes."""
     where = f" ({codebook.path})" if codebook.path else ""
     table = Table(
-        title=f"{codebook.name}{where}: {len(codebook.themes)} themes, unit {codebook.unit}",
+        title=visible(f"{codebook.name}{where}") + f": {len(codebook.themes)} themes, "
+        f"unit {codebook.unit}",
         title_justify="left",
         show_lines=True,
     )
@@ -283,9 +287,9 @@ def codebook_view(codebook: Codebook) -> Table:
         tid.append(theme.id, style="bold")
         table.add_row(
             tid,
-            theme.label,
-            "; ".join(theme.patterns) or Text("(none)", style="dim"),
-            "; ".join(theme.exclude),
+            visible(theme.label),
+            visible("; ".join(theme.patterns)) or Text("(none)", style="dim"),
+            visible("; ".join(theme.exclude)),
         )
     return table
 

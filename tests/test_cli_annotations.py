@@ -360,6 +360,11 @@ def test_doctor_unknown_document_and_theme(corpus_copy: Path, tmp_path: Path) ->
     a = added_id(ok("add", "001", "--span", "0:3", "--theme", "returns", str(SEEDS)))
     b = added_id(ok("add", "002", "--span", "0:3", "--theme", "funding", str(SEEDS)))
     (corpus_copy / "001_457ecf35022a8bc8.txt").unlink()
+    # Its corpus.toml entry goes too: an entry describing no file is an error of its own.
+    toml = corpus_copy / "corpus.toml"
+    blocks = toml.read_text(encoding="utf-8").split("[[document]]")
+    toml.write_text("[[document]]".join(b for b in blocks if "001_457ecf35022a8bc8" not in b),
+                    encoding="utf-8")
     cb = tmp_path / "cb.toml"
     cb.write_text('[meta]\nname = "tiny"\n\n[[theme]]\nid = "returns"\nlabel = "R"\n'
                   'patterns = ["return"]\n', encoding="utf-8")

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from annotate.sanitize import has_controls, visible
+from annotate.sanitize import has_controls, json_visible, visible
 
 
 def test_escape_sequences_are_made_visible() -> None:
@@ -27,3 +27,13 @@ def test_same_length_and_no_controls_left(text: str) -> None:
     shown = visible(text)
     assert len(shown) == len(text)
     assert not any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in shown)
+
+
+def test_json_visible_escapes_what_json_leaves_raw() -> None:
+    import json
+
+    data = {"t": "a\x1b[2J\x9b31m\u202eb\x7f"}
+    dumped = json_visible(json.dumps(data, ensure_ascii=False))
+    assert "\x9b" not in dumped and "\u202e" not in dumped and "\x7f" not in dumped
+    assert "\\u009b" in dumped and "\\u202e" in dumped
+    assert json.loads(dumped) == data

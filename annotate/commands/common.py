@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from annotate.errors import AnnotateError, UsageError
+from annotate.sanitize import json_visible, visible
 
 T = TypeVar("T")
 
@@ -58,10 +59,11 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing f
 
 def fail(message: str, code: int = 1, hint: str = "") -> NoReturn:
     """Print `Error: message` on stderr (one line, then the hint if any) and exit non-zero (no
-    traceback for users)."""
-    typer.echo(f"Error: {message}", err=True)
+    traceback for users). Messages quote file names and contents, so their control characters
+    are made visible."""
+    typer.echo(f"Error: {visible(message)}", err=True)
     if hint:
-        typer.echo(hint, err=True)
+        typer.echo(visible(hint), err=True)
     raise typer.Exit(code)
 
 
@@ -119,7 +121,7 @@ def write_out(path: Path, data: bytes, *, force: bool = False) -> None:
 
 
 def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    typer.echo(json_visible(json.dumps(data, ensure_ascii=False, indent=2)))
 
 
 _told_bundled = False
@@ -148,10 +150,10 @@ def load(paths: list[Path] | None, skip_bad: bool = False) -> Any:
 
     corpus = load_corpus(corpus_paths(paths), skip_bad=skip_bad)
     for msg in corpus.skipped:
-        typer.echo(f"Skipped: {msg}", err=True)
+        typer.echo(f"Skipped: {visible(msg)}", err=True)
     for doc in corpus.documents:
         for w in doc.warnings:
-            typer.echo(f"Warning: {w}", err=True)
+            typer.echo(f"Warning: {visible(w)}", err=True)
     if not corpus.documents:
         fail("no readable documents in the corpus")
     return corpus

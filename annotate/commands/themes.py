@@ -19,6 +19,7 @@ from annotate.commands.common import (
     print_json,
 )
 from annotate.completion import complete_theme
+from annotate.sanitize import visible
 
 CodebookArg = Annotated[
     Path | None,
@@ -83,11 +84,12 @@ def check(file: CodebookArg = None) -> None:
         errors = codebook_errors(path)
         if errors:
             for e in errors[:-1]:
-                typer.echo(f"Error: {e}", err=True)
+                typer.echo(f"Error: {visible(e)}", err=True)
             fail(errors[-1])
         cb = load_codebook(path)
         n = sum(len(t.patterns) + len(t.exclude) for t in cb.themes)
-        typer.echo(f"{path}: OK, {len(cb.themes)} themes, {n} patterns, unit {cb.unit}")
+        typer.echo(f"{visible(str(path))}: OK, {len(cb.themes)} themes, {n} patterns, "
+                   f"unit {cb.unit}")
 
     guarded(run)
 
@@ -139,7 +141,7 @@ def export(
         cb = load_codebook(path)
         target = out or Path("exports") / f"{path.stem}.qdc"
         write_atomic(target, codebook_to_qdc(cb), force=force)
-        typer.echo(f"Wrote {target} ({len(cb.themes)} codes)")
+        typer.echo(f"Wrote {visible(str(target))} ({len(cb.themes)} codes)")
 
     guarded(run)
 
@@ -161,7 +163,7 @@ def import_(
         write_atomic(out, codebook_to_toml(cb).encode("utf-8"), force=force)
         without = sum(1 for t in cb.themes if not t.patterns)
         note = f"; {without} without patterns (add some to match them)" if without else ""
-        typer.echo(f"Wrote {out} ({len(cb.themes)} themes{note})")
+        typer.echo(f"Wrote {visible(str(out))} ({len(cb.themes)} themes{note})")
 
     guarded(run)
 

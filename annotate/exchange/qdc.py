@@ -19,6 +19,7 @@ Mapping, so codebook -> .qdc -> codebook is lossless:
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 import unicodedata
@@ -235,13 +236,12 @@ def qdc_to_codebook(data: bytes, name: str) -> Codebook:
 
 
 def read_qdc(path: Path) -> Codebook:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CodebookError(f"file not found: {path}") from None
-    except OSError as e:
-        raise CodebookError(f"{path}: cannot read: {e.strerror}") from None
-    return qdc_to_codebook(data, str(path))
+    # Through read_input: a FIFO, /dev/zero or a huge file is refused, never read.
+    from annotate.files import MAX_CODEBOOK, read_input
+
+    if not os.path.lexists(path):
+        raise CodebookError(f"file not found: {path}")
+    return qdc_to_codebook(read_input(path, limit=MAX_CODEBOOK), str(path))
 
 
 def codebook_to_toml(codebook: Codebook) -> str:
