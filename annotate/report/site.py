@@ -224,11 +224,11 @@ class PassageView:
 def passage_view(p: Passage) -> PassageView:
     """Both sides of a shared passage with the character diff: what only the earlier side has
     is struck through on the left, what only the later side has is marked on the right."""
-    from annotate.diff import DELETE, EQUAL, INSERT, char_diff
+    from annotate.diff import DELETE, EQUAL, INSERT, word_char_diff
 
     left: list[str] = []
     right: list[str] = []
-    for op, chunk in char_diff(p.a.text, p.b.text):
+    for op, chunk in word_char_diff(p.a.text, p.b.text):
         body = str(escape(layout_text(chunk)))
         if op == EQUAL:
             left.append(body)
