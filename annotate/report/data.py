@@ -26,7 +26,8 @@ from annotate.model import (
 from annotate.palette import Palette, palette, text_on
 
 MAX_COLUMNS = 60  # more statements than this are grouped into columns (by date, or in runs)
-PAGE_SIZE = 100  # rows of a paginated list (statements, passages, clusters)
+PAGE_SIZE = 100  # rows of a paginated list (statements, passages)
+CLUSTER_PAGE_SIZE = 25  # clusters a page (a newspaper cluster can have hundreds of members)
 OVERVIEW_CLUSTERS = 15  # cluster timelines drawn on the overview; the rest are on their pages
 OVERVIEW_PAIRS = 25  # most-sharing statement pairs listed on the overview
 MATRIX_MAX_DOCS = 60  # above this the reuse picture is the pair list only
@@ -239,7 +240,7 @@ class ReportData:
 
     @cached_property
     def cluster_page(self) -> dict[str, int]:
-        return {c.id: i // PAGE_SIZE + 1 for i, c in enumerate(self.clusters)}
+        return {c.id: i // CLUSTER_PAGE_SIZE + 1 for i, c in enumerate(self.clusters)}
 
     @cached_property
     def passages_by_doc(self) -> dict[str, list[Passage]]:

@@ -26,6 +26,7 @@ from annotate.errors import ExportError
 from annotate.model import Document, Passage
 from annotate.report import plots
 from annotate.report.data import (
+    CLUSTER_PAGE_SIZE,
     MATRIX_MAX_DOCS,
     OVERVIEW_CLUSTERS,
     OVERVIEW_PAIRS,
@@ -205,7 +206,7 @@ class Site:
             views = [passage_view(p) for p in chunk]
             self.render(f"reuse/passages-{n}.html", "passages.html", page_title="Shared passages",
                         views=views, page=n, page_count=count)
-        for n, count, group in pages(d.clusters):
+        for n, count, group in pages(d.clusters, CLUSTER_PAGE_SIZE):
             items = [(c, d.cluster_members(c)) for c in group]
             timeline = plots.timelines(
                 d, group, lambda doc, pid: f"{self.doc_href(doc, '../')}#{pid}",
