@@ -66,18 +66,19 @@ def heatmap(data: ReportData, cell_href: Callable[[str, int], str]) -> Markup:
         for c, count in zip(cols, counts, strict=True):
             x = LABEL_W + c.index * cell_w
             fill = mix(t.color, 0.15 + 0.85 * count / peak) if count else "#FFFFFF"
-            label = (f"{t.label}, {c.title}: {count} sentence{'' if count == 1 else 's'}")
+            label = _e(f"{t.label}, {c.label}: {count} sentence{'' if count == 1 else 's'}")
             rect = (f'<rect class="cell" x="{x}" y="{y}" width="{cell_w}" height="{CELL_H}" '
                     f'fill="{fill}" data-theme="{escape(t.id)}" data-col="{c.index}" '
-                    f'data-count="{count}"><title>{_e(label)}</title></rect>')
-            if show_numbers and count:
-                rect += (f'<text class="n" x="{x + cell_w / 2:.1f}" y="{y + CELL_H / 2 + 4:.1f}" '
-                         f'fill="{text_on(fill)}" aria-hidden="true">{count}</text>')
-            if count:
-                parts.append(f'<a href="{escape(cell_href(t.id, c.index))}" '
-                             f'aria-label="{_e(label)}">{rect}</a>')
-            else:
-                parts.append(rect)
+                    f'data-count="{count}"')
+            if not count:
+                parts.append(f"{rect}><title>{label}</title></rect>")
+                continue
+            # The link's <title> is both its tooltip and its accessible name.
+            number = (f'<text class="n" x="{x + cell_w / 2:.1f}" y="{y + CELL_H / 2 + 4:.1f}" '
+                      f'fill="{text_on(fill)}" aria-hidden="true">{count}</text>'
+                      if show_numbers else "")
+            parts.append(f'<a href="{escape(cell_href(t.id, c.index))}"><title>{label}</title>'
+                         f"{rect}/>{number}</a>")
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -31,6 +31,7 @@ from annotate.report.data import (
     OVERVIEW_CLUSTERS,
     OVERVIEW_PAIRS,
     PAGE_SIZE,
+    PASSAGE_PAGE_SIZE,
     ReportData,
     date_text,
 )
@@ -202,7 +203,7 @@ class Site:
 
     def reuse(self) -> None:
         d = self.data
-        for n, count, chunk in pages(d.passages):
+        for n, count, chunk in pages(d.passages, PASSAGE_PAGE_SIZE):
             views = [passage_view(p) for p in chunk]
             self.render(f"reuse/passages-{n}.html", "passages.html", page_title="Shared passages",
                         views=views, page=n, page_count=count)
