@@ -69,6 +69,9 @@ def environment() -> Environment:
     # then autoescaped like everything else.
     env.filters["vis"] = lambda s: visible(str(s)) if s is not None else ""
     env.filters["clip"] = lambda s, n=160: s if len(s) <= n else s[: n - 1] + "…"
+    # A quote in a table or list: line breaks and runs of spaces become one space.
+    env.filters["snippet"] = lambda s, n=160: env.filters["clip"](
+        visible(" ".join(str(s).split())), n)
     env.globals["version"] = __version__
     env.globals["date_text"] = date_text
     return env
