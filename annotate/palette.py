@@ -37,7 +37,7 @@ ANSI_HEX = {
     "bright_green": "#5CC8A8",
     "bright_yellow": "#F0E442",
     "bright_blue": "#332288",
-    "bright_magenta": "#8E4F8A",
+    "bright_magenta": "#EE3377",
     "bright_cyan": "#A6DCF5",
     "bright_white": "#EEEEEE",
     "default": "#666666",

@@ -10,6 +10,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from annotate.cli import app
@@ -343,3 +345,21 @@ def test_reading_markup_golden() -> None:
     data = ReportData(Corpus((a, b)), anns, cb, {"a": (hit,)}, (passage,))
     html = str(read(a, data, lambda pid: f"../reuse/passages-1.html#{pid}").html)
     check_golden(DATA / "report" / "reading.html", html + "\n")
+
+
+@given(st.text(alphabet="ab \n.,xé\U0001f600", max_size=60),
+       st.text(alphabet="ab \n.,xé\U0001f600", max_size=60))
+def test_word_char_diff_rebuilds_both_sides(a: str, b: str) -> None:
+    from annotate.diff import DELETE, EQUAL, INSERT, word_char_diff
+
+    diff = word_char_diff(a, b)
+    assert "".join(t for op, t in diff if op in (EQUAL, DELETE)) == a
+    assert "".join(t for op, t in diff if op in (EQUAL, INSERT)) == b
+    assert all(t for _, t in diff)
+
+
+def test_word_char_diff_marks_characters_inside_words() -> None:
+    from annotate.diff import DELETE, EQUAL, INSERT, word_char_diff
+
+    diff = word_char_diff("the quick brown fox", "the quiet brown f0x")
+    assert (EQUAL, "the qui") in diff and (DELETE, "ck") in diff and (INSERT, "et") in diff

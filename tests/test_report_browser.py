@@ -4,6 +4,7 @@ than a local file is blocked and recorded."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,10 @@ def test_tooltip_on_focus_and_filters(site: Path, browser: Browser) -> None:
     assert tip.is_visible()
     assert "alice" in tip.inner_text() and "Allies <b>named</b>" in tip.inner_text()
     page.keyboard.press("Escape")
+    assert not tip.is_visible()
+    page.locator('.m.an[data-a="1"]', has_text=re.compile(r"\w\w")).first.hover()  # bob's
+    assert tip.is_visible() and "bob" in tip.inner_text()
+    page.mouse.move(1, 1)
     assert not tip.is_visible()
     # Hide alice's annotations: the run she alone annotated loses its underline and tab stop.
     alone = page.locator('.m.an[data-a="0"]').first

@@ -26,7 +26,9 @@ from annotate.model import (
 from annotate.palette import Palette, palette, text_on
 
 MAX_COLUMNS = 60  # more statements than this are grouped into columns (by date, or in runs)
-PAGE_SIZE = 100  # rows of a paginated list (statements, passages, clusters)
+PAGE_SIZE = 100  # rows of a paginated list of statements
+PASSAGE_PAGE_SIZE = 50  # passages a page, each with both sides and the diff
+CLUSTER_PAGE_SIZE = 25  # clusters a page (a newspaper cluster can have hundreds of members)
 OVERVIEW_CLUSTERS = 15  # cluster timelines drawn on the overview; the rest are on their pages
 OVERVIEW_PAIRS = 25  # most-sharing statement pairs listed on the overview
 MATRIX_MAX_DOCS = 60  # above this the reuse picture is the pair list only
@@ -235,11 +237,11 @@ class ReportData:
     @cached_property
     def passage_page(self) -> dict[str, int]:
         """Passage id -> number (1-based) of the passages page that shows it."""
-        return {p.id: i // PAGE_SIZE + 1 for i, p in enumerate(self.passages)}
+        return {p.id: i // PASSAGE_PAGE_SIZE + 1 for i, p in enumerate(self.passages)}
 
     @cached_property
     def cluster_page(self) -> dict[str, int]:
-        return {c.id: i // PAGE_SIZE + 1 for i, c in enumerate(self.clusters)}
+        return {c.id: i // CLUSTER_PAGE_SIZE + 1 for i, c in enumerate(self.clusters)}
 
     @cached_property
     def passages_by_doc(self) -> dict[str, list[Passage]]:

@@ -17,7 +17,7 @@ from annotate.palette import mix, text_on
 from annotate.report.data import ReportData, date_text, year_fraction
 from annotate.sanitize import visible
 
-LABEL_W = 280
+LABEL_W = 300
 CELL_H = 26
 HEAD_H = 130
 FONT = 12
@@ -35,7 +35,7 @@ def heatmap(data: ReportData, cell_href: Callable[[str, int], str]) -> Markup:
     cols = data.columns
     cell_w = max(14, min(56, 840 // max(1, len(cols))))
     head_h = min(HEAD_H, 24 + 5 * max((len(c.label) for c in cols), default=4))
-    width = LABEL_W + cell_w * len(cols) + 10
+    width = LABEL_W + cell_w * len(cols) + 110  # room for the last slanted column label
     height = head_h + CELL_H * len(themes) + 10
     parts = [
         f'<svg class="heatmap" role="img" aria-labelledby="hm-title hm-desc" '
@@ -66,18 +66,19 @@ def heatmap(data: ReportData, cell_href: Callable[[str, int], str]) -> Markup:
         for c, count in zip(cols, counts, strict=True):
             x = LABEL_W + c.index * cell_w
             fill = mix(t.color, 0.15 + 0.85 * count / peak) if count else "#FFFFFF"
-            label = (f"{t.label}, {c.title}: {count} sentence{'' if count == 1 else 's'}")
+            label = _e(f"{t.label}, {c.label}: {count} sentence{'' if count == 1 else 's'}")
             rect = (f'<rect class="cell" x="{x}" y="{y}" width="{cell_w}" height="{CELL_H}" '
                     f'fill="{fill}" data-theme="{escape(t.id)}" data-col="{c.index}" '
-                    f'data-count="{count}"><title>{_e(label)}</title></rect>')
-            if show_numbers and count:
-                rect += (f'<text class="n" x="{x + cell_w / 2:.1f}" y="{y + CELL_H / 2 + 4:.1f}" '
-                         f'fill="{text_on(fill)}" aria-hidden="true">{count}</text>')
-            if count:
-                parts.append(f'<a href="{escape(cell_href(t.id, c.index))}" '
-                             f'aria-label="{_e(label)}">{rect}</a>')
-            else:
-                parts.append(rect)
+                    f'data-count="{count}"')
+            if not count:
+                parts.append(f"{rect}><title>{label}</title></rect>")
+                continue
+            # The link's <title> is both its tooltip and its accessible name.
+            number = (f'<text class="n" x="{x + cell_w / 2:.1f}" y="{y + CELL_H / 2 + 4:.1f}" '
+                      f'fill="{text_on(fill)}" aria-hidden="true">{count}</text>'
+                      if show_numbers else "")
+            parts.append(f'<a href="{escape(cell_href(t.id, c.index))}"><title>{label}</title>'
+                         f"{rect}/>{number}</a>")
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -97,7 +98,7 @@ def reuse_matrix(data: ReportData, pair_href: Callable[[str], str]) -> Markup:
     peak = max((w for _, w, _ in words.values()), default=0)
     parts = [
         f'<svg class="reuse-matrix" role="img" aria-labelledby="rm-title rm-desc" '
-        f'viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
+        f'viewBox="0 0 {size + 60} {size}" width="{size + 60}" height="{size}" '
         f'xmlns="http://www.w3.org/2000/svg">',
         '<title id="rm-title">Shared passages between statements</title>',
         "<desc id=\"rm-desc\">Each cell pairs two statements in date order; darker means "

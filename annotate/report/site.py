@@ -26,10 +26,12 @@ from annotate.errors import ExportError
 from annotate.model import Document, Passage
 from annotate.report import plots
 from annotate.report.data import (
+    CLUSTER_PAGE_SIZE,
     MATRIX_MAX_DOCS,
     OVERVIEW_CLUSTERS,
     OVERVIEW_PAIRS,
     PAGE_SIZE,
+    PASSAGE_PAGE_SIZE,
     ReportData,
     date_text,
 )
@@ -67,6 +69,9 @@ def environment() -> Environment:
     # then autoescaped like everything else.
     env.filters["vis"] = lambda s: visible(str(s)) if s is not None else ""
     env.filters["clip"] = lambda s, n=160: s if len(s) <= n else s[: n - 1] + "…"
+    # A quote in a table or list: line breaks and runs of spaces become one space.
+    env.filters["snippet"] = lambda s, n=160: env.filters["clip"](
+        visible(" ".join(str(s).split())), n)
     env.globals["version"] = __version__
     env.globals["date_text"] = date_text
     return env
@@ -201,11 +206,11 @@ class Site:
 
     def reuse(self) -> None:
         d = self.data
-        for n, count, chunk in pages(d.passages):
+        for n, count, chunk in pages(d.passages, PASSAGE_PAGE_SIZE):
             views = [passage_view(p) for p in chunk]
             self.render(f"reuse/passages-{n}.html", "passages.html", page_title="Shared passages",
                         views=views, page=n, page_count=count)
-        for n, count, group in pages(d.clusters):
+        for n, count, group in pages(d.clusters, CLUSTER_PAGE_SIZE):
             items = [(c, d.cluster_members(c)) for c in group]
             timeline = plots.timelines(
                 d, group, lambda doc, pid: f"{self.doc_href(doc, '../')}#{pid}",
@@ -224,11 +229,11 @@ class PassageView:
 def passage_view(p: Passage) -> PassageView:
     """Both sides of a shared passage with the character diff: what only the earlier side has
     is struck through on the left, what only the later side has is marked on the right."""
-    from annotate.diff import DELETE, EQUAL, INSERT, char_diff
+    from annotate.diff import DELETE, EQUAL, INSERT, word_char_diff
 
     left: list[str] = []
     right: list[str] = []
-    for op, chunk in char_diff(p.a.text, p.b.text):
+    for op, chunk in word_char_diff(p.a.text, p.b.text):
         body = str(escape(layout_text(chunk)))
         if op == EQUAL:
             left.append(body)

@@ -121,11 +121,24 @@
       var cells = a.row.cells;
       var parts = [];
       a.themes.forEach(function (t) {
-        if (themes[t] && !offT[t]) parts.push(swatch(themes[t].color), themes[t].label + "  ");
+        if (themes[t] && !offT[t]) {
+          var chip = document.createElement("span");
+          chip.className = "chip";
+          chip.appendChild(swatch(themes[t].color));
+          chip.appendChild(document.createTextNode(themes[t].label));
+          parts.push(chip);
+        }
       });
-      parts.push("· " + cells[3].textContent + " · " + cells[4].textContent);
+      var who = document.createElement("div");
+      who.textContent = cells[3].textContent + " · " + cells[4].textContent;
+      parts.push(who);
       var note = cells[5].textContent;
-      if (note) parts.push(" · “" + note + "”");
+      if (note) {
+        var q = document.createElement("div");
+        q.className = "tip-note";
+        q.textContent = "“" + note + "”";
+        parts.push(q);
+      }
       tip.appendChild(item(parts));
     });
     (run.getAttribute("data-e") || "").split(" ").filter(Boolean).forEach(function (t) {
