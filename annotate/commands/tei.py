@@ -94,7 +94,8 @@ def register(app: typer.Typer) -> None:
         paths: PathsArg = None,
         out: Annotated[Path | None, typer.Option(
             "--out", "-o", help="File to write (default: exports/<corpus directory>.xml, "
-            ".jsonld, .csv or .collation.xml).", show_default=False)] = None,
+            ".jsonld, .csv or .collation.xml; - for standard output).",
+            show_default=False)] = None,
         fmt: Annotated[str, typer.Option(
             "--format", "-f", help="tei (teiCorpus), webanno (W3C Web Annotation JSON-LD), "
             "csv (a row per annotation) or collation (two documents, TEI parallel "
