@@ -234,4 +234,4 @@ def test_cli_import_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["codebook", "import", str(tmp_path / "no.qdc"),
                                  "--out", str(tmp_path / "t.toml")])
     assert result.exit_code == 1
-    assert result.stderr == f"Error: file not found: {tmp_path / 'no.qdc'}\n"
+    assert result.stderr == f"Error: {tmp_path / 'no.qdc'}: no such file\n"

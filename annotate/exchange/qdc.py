@@ -28,6 +28,7 @@ from typing import Any
 
 from annotate import __version__
 from annotate.errors import CodebookError, ExportError, InputError
+from annotate.files import read_input
 from annotate.markup import etree, parse_xml
 from annotate.model import Codebook, Theme
 
@@ -160,6 +161,9 @@ def _split_description(text: str, where: str) -> tuple[str, dict[str, Any]]:
         fields = tomllib.loads(text[m.end() :])
     except tomllib.TOMLDecodeError as e:
         raise CodebookError(f"{where}: bad [annotate] block in Description: {e}") from None
+    except RecursionError:
+        raise CodebookError(f"{where}: [annotate] block in Description nested too deeply "
+                            "(unsafe input)") from None
     return text[: m.start()], fields
 
 
@@ -236,11 +240,9 @@ def qdc_to_codebook(data: bytes, name: str) -> Codebook:
 
 def read_qdc(path: Path) -> Codebook:
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CodebookError(f"file not found: {path}") from None
-    except OSError as e:
-        raise CodebookError(f"{path}: cannot read: {e.strerror}") from None
+        data = read_input(path)
+    except InputError as e:
+        raise CodebookError(str(e)) from None
     return qdc_to_codebook(data, str(path))
 
 

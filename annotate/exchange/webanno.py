@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -112,13 +113,38 @@ def _strip(value: str, prefix: str) -> str:
     return value[len(prefix):] if value.startswith(prefix) else value
 
 
+class _BadNumber(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadNumber(f"the number {text[:20]} is out of range")
+    return value
+
+
+def _small_int(text: str) -> int:
+    # Python refuses to convert integers of more than 4,300 digits; no offset needs 20.
+    if len(text.lstrip("-")) > 20:
+        raise _BadNumber(f"the number {text[:20]}… has {len(text)} digits")
+    return int(text)
+
+
+def _no_constant(text: str) -> Any:
+    raise _BadNumber(f"{text} is not a number JSON allows")
+
+
 def read_webanno(data: bytes, name: str) -> Imported:
     try:
-        obj = json.loads(data.decode("utf-8-sig"))
+        obj = json.loads(data.decode("utf-8-sig"), parse_float=_finite, parse_int=_small_int,
+                         parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise InputError(f"{name}: not valid UTF-8") from None
     except json.JSONDecodeError as e:
         raise InputError(f"{name}:{e.lineno}:{e.colno}: malformed JSON: {e.msg}") from None
+    except _BadNumber as e:
+        raise InputError(f"{name}: {e}") from None
     except RecursionError:
         raise InputError(f"{name}: JSON nested too deeply (unsafe input)") from None
     docs_in: list[Any] = []
@@ -154,7 +180,7 @@ def read_webanno(data: bytes, name: str) -> Imported:
         # is reported and skipped, the rest still imported.
         try:
             ann, placed = _webanno_annotation(it)
-        except (AttributeError, KeyError, TypeError, ValueError) as e:
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as e:
             problems.append(f"{name}: annotation {i}: not understood ({e})")
             continue
         anns.append(ann)
