@@ -180,7 +180,7 @@ def read_webanno(data: bytes, name: str) -> Imported:
         # is reported and skipped, the rest still imported.
         try:
             ann, placed = _webanno_annotation(it)
-        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as e:
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError, OverflowError) as e:
             problems.append(f"{name}: annotation {i}: not understood ({e})")
             continue
         anns.append(ann)
