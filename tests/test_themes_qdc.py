@@ -141,12 +141,17 @@ def test_export_refuses_characters_xml_cannot_hold() -> None:
     with pytest.raises(ExportError) as e:
         codebook_to_qdc(cb)
     assert str(e.value) == "theme 'a': label contains character U+0001, which XML cannot hold"
+    with pytest.raises(ExportError, match="U\\+FFFE"):
+        codebook_to_qdc(Codebook("\ufffe", (Theme("a", "A"),)))
 
 
 # --- round trip of generated codebooks -----------------------------------------------------
 
+# Text XML can hold (the .qdc export refuses the rest, tested below): no surrogates, no
+# control characters but tab and line ends, not the noncharacters U+FFFE and U+FFFF.
 XML_TEXT = st.text(
-    st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\t\n\r"),
+    st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\t\n\r",
+                  blacklist_characters="\ufffe\uffff"),
     max_size=30,
 )
 LABELS = XML_TEXT.filter(lambda s: s.strip() != "")
