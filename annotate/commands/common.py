@@ -49,7 +49,7 @@ CodebookOpt = Annotated[
     typer.Option(
         "--codebook",
         help="Theme codebook (default: $ANNOTATE_CODEBOOK, else themes.toml in the corpus "
-        "directory, else seeds/themes.toml).",
+        "directory, else seeds/themes.toml, else the bundled one).",
         show_default=False,
     ),
 ]
