@@ -154,3 +154,28 @@ def test_same_id_other_text_is_refused(tmp_path: Path) -> None:
     r = runner.invoke(app, ["import", str(out), str(b), "--store", str(tmp_path / "t"),
                             "--allow-unknown-docs"])
     assert r.exit_code == 1 and "its text differs from the exported one" in r.stderr
+
+
+def test_tei_with_control_characters_everywhere_is_valid_tei(tmp_path: Path) -> None:
+    from annotate.corpus import load_corpus
+    from annotate.exchange.data import ExportData
+    from annotate.exchange.tei_export import tei_bytes
+    from annotate.exchange.tei_import import read_tei
+    from annotate.markup import parse_xml
+    from annotate.model import Annotation, Change
+    from tests.test_tei_schema import assert_valid, check_pointers
+
+    (tmp_path / "c.txt").write_text(CTRL_TEXT, encoding="utf-8")
+    corpus = load_corpus([tmp_path / "c.txt"])
+    d = corpus.documents[0]
+    i = CTRL_TEXT.index("\x1f")
+    ann = Annotation("k1", "c", i - 4, i + 5, d.text[i - 4:i + 5], note=NOTE,
+                     user="a\x1bb", prefix=d.text[:i - 4], suffix=d.text[i + 5:i + 30])
+    change = Change(1, "k1", "a\x1bb", "2026-01-01T00:00:00Z", "add", "detail \x01\x02")
+    raw = tei_bytes(ExportData(corpus, (ann,), (change,), when="2026-01-01T00:00:00Z"))
+    root = parse_xml(raw, "ctl.xml")
+    assert_valid(root)
+    check_pointers(root)
+    back = read_tei(raw, "ctl.xml")
+    assert back.annotations == (ann,) and back.history == (change,)
+    assert back.documents["c"].text == d.text
