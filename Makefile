@@ -1,10 +1,11 @@
 # `make run`: set up .venv and run the main job on seeds/.  `make test`: set up and run every
-# test plus ruff and mypy.  Only Python 3.11+ with pip (and make) are needed.
+# test plus ruff and mypy.  `make dist`: build the wheel and sdist into dist/.  Only Python
+# 3.11+ with pip (and make) are needed.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench dist clean
 
 $(BIN)/annotate-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,5 +32,9 @@ test: setup
 bench: setup
 	$(BIN)/python -m benchmarks
 
+# The wheel and sdist users install (dist/); .ci/run checks them from a fresh venv.
+dist: setup
+	$(BIN)/python -m build --outdir dist .
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -47,7 +47,12 @@ class _Group(TyperGroup):
         except typer.Abort:
             typer.echo("Aborted.", err=True)
             sys.exit(1)
-        except typer.TyperException as e:
+        except Exception as e:
+            # The parser's errors (Click's, vendored by newer Typer): told apart by their
+            # interface, so this holds whichever Typer is installed.
+            if not (callable(getattr(e, "format_message", None))
+                    and isinstance(getattr(e, "exit_code", None), int)):
+                raise
             sys.exit(_report_parse_error(e))
         sys.exit(rv if isinstance(rv, int) else 0)
 

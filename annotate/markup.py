@@ -56,7 +56,8 @@ def parse_xml(data: bytes, name: str) -> etree._Element:
         return etree.fromstring(data, _safe_parser())
     except etree.XMLSyntaxError as e:
         line, col = e.position if e.position else (0, 0)
-        msg = str(e.msg).split(" (line")[0] if e.msg else "malformed XML"
+        # libxml2 can quote the offending input on further lines: one line for the user.
+        msg = str(e.msg).strip().split("\n")[0].split(" (line")[0] if e.msg else "malformed XML"
         msg = _POSITION.sub("", msg)  # libxml2 repeats the position the prefix already gives
         depth = _too_deep(msg)
         if depth:

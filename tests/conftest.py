@@ -11,6 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 DATA = Path(__file__).resolve().parent / "data"
+# Official schemas (REFI-QDA, W3C Web Annotation) in ../shared; tests skip where absent.
+SCHEMAS = ROOT.parent / "shared" / "schemas"
 UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
 
 

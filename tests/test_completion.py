@@ -103,3 +103,26 @@ def test_dash_h_is_help() -> None:
     for args in (["-h"], ["corpus", "-h"], ["codebook", "export", "-h"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and "Usage:" in result.output, args
+
+
+def test_install_completion_writes_a_script_bash_sources(tmp_path: Path) -> None:
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home),
+           "PATH": f"{Path(_annotate()).parent}{os.pathsep}{os.environ['PATH']}"}
+    out = subprocess.run([bash, "--norc", "-c", "annotate --install-completion"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "source" in (home / ".bashrc").read_text()
+    script = (
+        "source ~/.bashrc\n"
+        "COMP_WORDS=(annotate co); COMP_CWORD=1\n"
+        "_annotate_completion annotate\n"
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    out = subprocess.run([bash, "--norc", "-c", script], capture_output=True, text=True,
+                         env=env, cwd=tmp_path, timeout=60)
+    assert out.stdout.split() == ["corpus", "compare", "codebook"], out.stderr

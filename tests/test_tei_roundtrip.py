@@ -219,7 +219,8 @@ def test_webanno_from_another_tool_is_placed_by_its_quote(tmp_path: Path) -> Non
         f"{f}: annotation 3: not understood (neither a TextPositionSelector nor a "
         "TextQuoteSelector)",
         f"annotation {_foreign_id('urn:x:4')}: document 'nowhere' is not in the corpus; "
-        "not imported"]
+        "not imported (give the corpus it belongs to, or --allow-unknown-docs to import its "
+        "annotations anyway)"]
     assert summary["warnings"] == [
         f"annotation {_foreign_id('urn:x:2')}: its quote was found at 200-260, not 190-250"]
     with Store.open(store) as st_:

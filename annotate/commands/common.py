@@ -50,7 +50,7 @@ CodebookOpt = Annotated[
     typer.Option(
         "--codebook",
         help="Theme codebook (default: $ANNOTATE_CODEBOOK, else themes.toml in the corpus "
-        "directory, else seeds/themes.toml).",
+        "directory, else seeds/themes.toml, else the bundled one).",
         show_default=False,
     ),
 ]
@@ -104,7 +104,8 @@ def to_stdout(path: Path) -> bool:
 
 
 def where(path: Path) -> str:
-    return "standard output" if to_stdout(path) else str(path)
+    """The place an export went, for a message (the user's path shown visibly)."""
+    return "standard output" if to_stdout(path) else visible(str(path))
 
 
 def write_out(path: Path, data: bytes, *, force: bool = False) -> None:

@@ -94,7 +94,8 @@ def register(app: typer.Typer) -> None:
         paths: PathsArg = None,
         out: Annotated[Path | None, typer.Option(
             "--out", "-o", help="File to write (default: exports/<corpus directory>.xml, "
-            ".jsonld, .csv or .collation.xml).", show_default=False)] = None,
+            ".jsonld, .csv or .collation.xml; - for standard output).",
+            show_default=False)] = None,
         fmt: Annotated[str, typer.Option(
             "--format", "-f", help="tei (teiCorpus), webanno (W3C Web Annotation JSON-LD), "
             "csv (a row per annotation) or collation (two documents, TEI parallel "
@@ -187,20 +188,24 @@ def register(app: typer.Typer) -> None:
         store: StoreOpt = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")
                             ] = False,
+        allow_unknown: Annotated[bool, typer.Option(
+            "--allow-unknown-docs", help="Import annotations of documents that are not in the "
+            "corpus (by default refused: an export of another corpus).")] = False,
     ) -> None:
         """Import annotations from an export into the store, without overwriting or
         duplicating; exits 1 if anything could not be imported."""
 
         def run() -> None:
-            from annotate.corpus import DEFAULT_CORPUS
             from annotate.exchange.formats import read_export
             from annotate.exchange.importing import import_into
             from annotate.store import Store
 
             imported = read_export(file)
-            corpus = load(paths) if paths or DEFAULT_CORPUS.is_dir() else None
+            # Always against a corpus (./seeds, else the bundled one, unless given): its
+            # documents are what the annotations must belong to.
+            corpus = load(paths)
             with Store.open(store) as st:
-                report = import_into(st, imported, corpus)
+                report = import_into(st, imported, corpus, allow_unknown=allow_unknown)
             if json_out:
                 print_json({"file": str(file), **report.summary()})
             else:

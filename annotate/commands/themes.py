@@ -17,6 +17,9 @@ from annotate.commands.common import (
     guarded,
     load,
     print_json,
+    to_stdout,
+    where,
+    write_out,
 )
 from annotate.completion import complete_theme
 from annotate.sanitize import visible
@@ -125,8 +128,8 @@ def export(
     codebook: CodebookOpt = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Where to write (default: exports/<codebook>.qdc).",
-                     show_default=False),
+        typer.Option("--out", help="Where to write (default: exports/<codebook>.qdc; - for "
+                     "standard output).", show_default=False),
     ] = None,
     force: ForceOpt = False,
 ) -> None:
@@ -134,14 +137,13 @@ def export(
 
     def run() -> None:
         from annotate.exchange.qdc import codebook_to_qdc
-        from annotate.files import write_atomic
         from annotate.themes import codebook_path, load_codebook
 
         path = codebook_path(None, codebook)
         cb = load_codebook(path)
         target = out or Path("exports") / f"{path.stem}.qdc"
-        write_atomic(target, codebook_to_qdc(cb), force=force)
-        typer.echo(f"Wrote {visible(str(target))} ({len(cb.themes)} codes)")
+        write_out(target, codebook_to_qdc(cb), force=force)
+        typer.echo(f"Wrote {where(target)} ({len(cb.themes)} codes)", err=to_stdout(target))
 
     guarded(run)
 
@@ -149,7 +151,7 @@ def export(
 def import_(
     file: Annotated[Path, typer.Argument(help="REFI-QDA codebook (.qdc) to read.")],
     out: Annotated[
-        Path, typer.Option("--out", help="Codebook (TOML) to write.")
+        Path, typer.Option("--out", help="Codebook (TOML) to write (- for standard output).")
     ] = Path("themes.toml"),
     force: ForceOpt = False,
 ) -> None:
@@ -157,13 +159,12 @@ def import_(
 
     def run() -> None:
         from annotate.exchange.qdc import codebook_to_toml, read_qdc
-        from annotate.files import write_atomic
 
         cb = read_qdc(file)
-        write_atomic(out, codebook_to_toml(cb).encode("utf-8"), force=force)
+        write_out(out, codebook_to_toml(cb).encode("utf-8"), force=force)
         without = sum(1 for t in cb.themes if not t.patterns)
         note = f"; {without} without patterns (add some to match them)" if without else ""
-        typer.echo(f"Wrote {visible(str(out))} ({len(cb.themes)} themes{note})")
+        typer.echo(f"Wrote {where(out)} ({len(cb.themes)} themes{note})", err=to_stdout(out))
 
     guarded(run)
 

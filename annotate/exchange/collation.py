@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from annotate import __version__
 from annotate.errors import ExportError
 from annotate.exchange.pointers import Ids, t, xml_safe
-from annotate.exchange.tei_export import sub
+from annotate.exchange.tei_export import indent, sub
 from annotate.markup import TEI_NS, etree
 from annotate.model import Document, Passage
 
@@ -117,7 +117,7 @@ def collation_tree(a: Document, b: Document,
     norm = sub(ed, "normalization")
     sub(norm, "p", "Words are compared as written; runs of whitespace become one space. "
          f"Aligned on {len(_anchors(a, b, passages))} shared passages.")
-    etree.indent(header, space="  ", level=1)
+    indent(header, 1)
     text = sub(root, "text")
     body = sub(text, "body")
     ab = sub(body, "ab", type="collation")

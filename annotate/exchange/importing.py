@@ -18,16 +18,27 @@ if TYPE_CHECKING:
     from annotate.store import Store
 
 
-def import_into(store: Store, imported: Imported, corpus: Corpus | None = None) -> ImportReport:
+UNKNOWN_HINT = ("give the corpus it belongs to, or --allow-unknown-docs to import its "
+                "annotations anyway")
+
+
+def import_into(store: Store, imported: Imported, corpus: Corpus | None = None, *,
+                allow_unknown: bool = False) -> ImportReport:
     """Add what `imported` holds to the store. Nothing is overwritten: an annotation already
     there unchanged is counted as such, a different one is a conflict, and so are the
-    annotations of a document whose text differs from the exported one (by sha256)."""
+    annotations of a document whose text differs from the exported one (by sha256) and, given
+    a corpus, of a document that is not in it (an export of another corpus), unless
+    `allow_unknown`."""
     docs = {d.id: d for d in corpus.documents} if corpus is not None else {}
+    refuse_unknown = corpus is not None and not allow_unknown
     bad_docs: dict[str, str] = {}
     warnings: list[str] = []
     for doc_id, info in imported.documents.items():
         d = docs.get(doc_id)
-        if d is not None and info.sha256 and sha256(d.text) != info.sha256:
+        if d is None and refuse_unknown:
+            bad_docs[doc_id] = (f"document {doc_id!r} is not in the corpus (an export of "
+                                f"another corpus?): {UNKNOWN_HINT}")
+        elif d is not None and info.sha256 and sha256(d.text) != info.sha256:
             bad_docs[doc_id] = (f"document {doc_id}: its text differs from the exported one "
                                 f"(sha256 {info.sha256[:12]}… vs {sha256(d.text)[:12]}…)")
         elif d is None and info.text is not None and info.sha256 \
@@ -47,9 +58,9 @@ def import_into(store: Store, imported: Imported, corpus: Corpus | None = None) 
             conflicts.append(f"annotation {a.id}: not imported, {bad_docs[a.doc]}")
             continue
         d = _document_for(a.doc, docs, corpus)
-        if d is None and corpus is not None and a.doc not in imported.documents:
+        if d is None and refuse_unknown:
             conflicts.append(f"annotation {a.id}: document {a.doc!r} is not in the corpus; "
-                             "not imported")
+                             f"not imported ({UNKNOWN_HINT})")
             continue
         if d is not None and not a.orphaned:
             placed = _place(a, d, a.id not in imported.unplaced)

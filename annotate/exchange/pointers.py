@@ -39,8 +39,51 @@ def sha256(text: str) -> str:
 
 
 def xml_safe(text: str) -> str:
-    """`text` with characters XML 1.0 cannot carry replaced one for one by U+FFFD."""
+    """`text` with characters XML 1.0 cannot carry replaced one for one by U+FFFD (where no
+    markup can be put: attribute values, the shared text of a collation)."""
     return _NOT_XML.sub("\ufffd", text)
+
+
+# Characters XML 1.0 cannot carry (C0 controls other than tab, line feed and carriage return;
+# U+FFFE, U+FFFF) are written as `<g type="char" n="U+001F">␟</g>`: one character of text
+# content (its Control Picture, else U+FFFD), so offsets hold, and the code point in @n, so an
+# import restores the character exactly.
+G_TYPE = "char"
+_G_N = re.compile(r"^U\+([0-9A-F]{4,6})$")
+
+
+def has_unsafe(text: str) -> bool:
+    return _NOT_XML.search(text) is not None
+
+
+def stand_in(char: str) -> str:
+    """The visible character a `g` holds for `char`."""
+    code = ord(char)
+    return chr(0x2400 + code) if code < 0x20 else "\ufffd"
+
+
+def g_markup(char: str) -> str:
+    return f'<g type="{G_TYPE}" n="U+{ord(char):04X}">{stand_in(char)}</g>'
+
+
+def with_g(escaped: str) -> str:
+    """Already-escaped character data with each character XML cannot carry as a `g`."""
+    return _NOT_XML.sub(lambda m: g_markup(m[0]), escaped)
+
+
+def split_unsafe(text: str) -> list[str]:
+    """`text` split around the characters XML cannot carry: text, char, text, char, …, text."""
+    return _NOT_XML.split(text) if not _NOT_XML.search(text) else re.split(
+        f"({_NOT_XML.pattern})", text)
+
+
+def g_char(n: str | None, content: str | None) -> str | None:
+    """The character a `g type="char"` stands for, or None if it is not one of ours."""
+    m = _G_N.match(n or "")
+    if m is None or content is None or len(content) != 1:
+        return None
+    code = int(m[1], 16)
+    return chr(code) if code <= 0x10FFFF else None
 
 
 def now() -> str:

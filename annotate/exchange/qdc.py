@@ -19,7 +19,6 @@ Mapping, so codebook -> .qdc -> codebook is lossless:
 from __future__ import annotations
 
 import json
-import os
 import re
 import tomllib
 import unicodedata
@@ -29,6 +28,7 @@ from typing import Any
 
 from annotate import __version__
 from annotate.errors import CodebookError, ExportError, InputError
+from annotate.files import MAX_CODEBOOK, read_input
 from annotate.markup import etree, parse_xml
 from annotate.model import Codebook, Theme
 
@@ -161,6 +161,9 @@ def _split_description(text: str, where: str) -> tuple[str, dict[str, Any]]:
         fields = tomllib.loads(text[m.end() :])
     except tomllib.TOMLDecodeError as e:
         raise CodebookError(f"{where}: bad [annotate] block in Description: {e}") from None
+    except RecursionError:
+        raise CodebookError(f"{where}: [annotate] block in Description nested too deeply "
+                            "(unsafe input)") from None
     return text[: m.start()], fields
 
 
@@ -236,12 +239,11 @@ def qdc_to_codebook(data: bytes, name: str) -> Codebook:
 
 
 def read_qdc(path: Path) -> Codebook:
-    # Through read_input: a FIFO, /dev/zero or a huge file is refused, never read.
-    from annotate.files import MAX_CODEBOOK, read_input
-
-    if not os.path.lexists(path):
-        raise CodebookError(f"file not found: {path}")
-    return qdc_to_codebook(read_input(path, limit=MAX_CODEBOOK), str(path))
+    try:
+        data = read_input(path, limit=MAX_CODEBOOK)
+    except InputError as e:
+        raise CodebookError(str(e)) from None
+    return qdc_to_codebook(data, str(path))
 
 
 def codebook_to_toml(codebook: Codebook) -> str:

@@ -24,8 +24,11 @@ Whitespace: nothing is normalised. The text content of each `s` is the sentence'
 (hard line breaks inside a sentence kept), the whitespace between sentences and paragraphs is
 kept as it is in the file, and the text content of the `div` is the whole document text, so
 `string-range()` offsets equal document offsets minus the start of the element pointed at.
-The one exception: characters XML 1.0 cannot carry (control characters other than tab, line
-feed and carriage return) are replaced one for one by U+FFFD, so offsets still hold.
+The one exception: a character XML 1.0 cannot carry (a control character other than tab, line
+feed and carriage return; U+FFFE, U+FFFF) is written as `<g type="char" n="U+001F">␟</g>`: one
+stand-in character of text content, so offsets still hold, and its code point, so the import
+restores it. The same holds in notes, quotes, user names and history. Attribute values cannot
+hold markup: there such a character becomes U+FFFD (annotation and theme ids never contain one).
 
 Import
 ------
@@ -47,7 +50,20 @@ from collections.abc import Iterable
 
 from annotate import __version__
 from annotate.exchange.data import REUSE_CATEGORIES, STATUS_CERT, ExportData, reuse_category
-from annotate.exchange.pointers import XML_ID, Ids, Layout, now, sha256, t, xml_safe
+from annotate.exchange.pointers import (
+    G_TYPE,
+    XML_ID,
+    Ids,
+    Layout,
+    has_unsafe,
+    now,
+    sha256,
+    split_unsafe,
+    stand_in,
+    t,
+    with_g,
+    xml_safe,
+)
 from annotate.markup import TEI_NS, etree
 from annotate.model import Annotation, Document, Theme, ThemeHit
 
@@ -56,10 +72,23 @@ def sub(parent: etree._Element, name: str, text: str | None = None,
         **attrs: str) -> etree._Element:
     el = etree.SubElement(parent, t(name))
     for k, v in attrs.items():
-        el.set(XML_ID if k == "xml_id" else k, v)
+        el.set(XML_ID if k == "xml_id" else k, xml_safe(v))
     if text is not None:
-        el.text = xml_safe(text)
+        put_text(el, text)
     return el
+
+
+def put_text(el: etree._Element, text: str) -> None:
+    """`text` as the content of `el`, characters XML cannot carry as `g` elements."""
+    if not has_unsafe(text):
+        el.text = text
+        return
+    parts = split_unsafe(text)
+    el.text = parts[0]
+    for i in range(1, len(parts), 2):
+        g = etree.SubElement(el, t("g"), type=G_TYPE, n=f"U+{ord(parts[i]):04X}")
+        g.text = stand_in(parts[i])
+        g.tail = parts[i + 1]
 
 
 _ESC = re.compile(r"[&<>\r]")
@@ -67,26 +96,24 @@ _ESC_ATTR = re.compile(r'["\n\t]')
 
 
 def esc(text: str) -> str:
-    """Text as XML character data (a carriage return escaped so parsers keep it)."""
-    text = xml_safe(text)
+    """Text as XML character data (a carriage return escaped so parsers keep it; characters
+    XML cannot carry as `g` elements, see `pointers.g_markup`)."""
     if _ESC.search(text):
         text = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                 .replace("\r", "&#13;"))
-    return text
-
-
-def _esc_safe(text: str) -> str:
-    """`_esc` for text already made XML-safe."""
-    if _ESC.search(text):
-        text = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                .replace("\r", "&#13;"))
+    if has_unsafe(text):
+        text = with_g(text)
     return text
 
 
 def _attr(text: str) -> str:
     """Text as an attribute value in double quotes (whitespace escaped so it survives
-    attribute-value normalisation)."""
-    text = esc(text)
+    attribute-value normalisation; no markup can go there, so characters XML cannot carry
+    become U+FFFD)."""
+    text = xml_safe(text)
+    if _ESC.search(text):
+        text = (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                .replace("\r", "&#13;"))
     if _ESC_ATTR.search(text):
         text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
     return text
@@ -97,10 +124,33 @@ def _tag(name: str, attrs: Iterable[tuple[str, str]], empty: bool = False) -> st
     return f"<{name}{inner}{'/' if empty else ''}>"
 
 
+def indent(el: etree._Element, level: int) -> None:
+    """Indent `el`'s element-only content as `etree.indent` does, but leave mixed content
+    (text beside elements, such as the `g` of a control character) exactly as it is:
+    `etree.indent` would turn an empty or blank text beside a `g` into indentation."""
+    g_tag = t("g")
+
+    def mixed(e: etree._Element) -> bool:
+        return bool(e.text and e.text.strip()) or any(
+            c.tag == g_tag or bool(c.tail and c.tail.strip()) for c in e)
+
+    def walk(e: etree._Element, depth: int) -> None:
+        if not len(e) or mixed(e):
+            return
+        inner = "\n" + "  " * (depth + 1)
+        e.text = inner
+        for c in e:
+            walk(c, depth + 1)
+            c.tail = inner
+        e[-1].tail = "\n" + "  " * depth
+
+    walk(el, level)
+
+
 def _fragment(el: etree._Element, level: int) -> str:
     """An lxml element as indented markup to embed in the export (the TEI namespace is
     declared once, on the root)."""
-    etree.indent(el, space="  ", level=level)
+    indent(el, level)
     return etree.tostring(el, encoding="unicode").replace(f' xmlns="{TEI_NS}"', "", 1)
 
 
@@ -193,8 +243,10 @@ class _Exporter:
         ed = sub(enc, "editorialDecl")
         norm = sub(ed, "normalization")
         sub(norm, "p", "No normalisation: the text content of each div is the document text "
-             "exactly, line breaks included; characters XML cannot carry are replaced one for "
-             "one by U+FFFD. string-range() offsets count characters of that text content.")
+             "exactly, line breaks included; a character XML cannot carry (a control "
+             "character) is a g element of type char whose n gives its code point and whose "
+             "content is one stand-in character (its Unicode Control Picture). "
+             "string-range() offsets count characters of that text content.")
         cd = sub(enc, "classDecl")
         if self.themes:
             self.taxonomy(cd)
@@ -346,13 +398,12 @@ class _Exporter:
         """A `TEI` element: the header, then the text with every character of the document
         in place, so the div's text content is the document text."""
         lay = self.layouts[d.id]
-        full = xml_safe(d.text)
+        full = d.text
         out = [_tag("TEI", [("xml:id", lay.xid), ("n", d.id)]), "\n    ",
                _fragment(self.document_header(d), 2),
                '\n    <text>\n      <body>\n        ',
                _tag("div", [("xml:id", f"{lay.xid}.div"), ("type", "statement")])]
         paras = d.paragraphs
-        esc = _esc_safe
 
         def between(text: str) -> str:
             # A div holds only elements and XML whitespace: other text between paragraphs

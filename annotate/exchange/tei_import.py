@@ -7,7 +7,7 @@ from typing import cast
 
 from annotate.errors import InputError
 from annotate.exchange.data import CERT_STATUS, Imported, ImportedDoc
-from annotate.exchange.pointers import SPAN_N, XML_ID, resolve, t
+from annotate.exchange.pointers import G_TYPE, SPAN_N, XML_ID, g_char, resolve, t
 from annotate.markup import etree, parse_xml
 from annotate.model import STATUSES, Annotation, Change
 
@@ -28,7 +28,11 @@ def _element_offsets(div: etree._Element) -> tuple[str, dict[str, tuple[int, int
             parts.append(el.text)
             pos += len(el.text)
         for child in el:
-            if isinstance(child.tag, str):
+            char = _g(child)
+            if char is not None:
+                parts.append(char)
+                pos += 1
+            elif isinstance(child.tag, str):
                 walk(child)
             if child.tail:
                 parts.append(child.tail)
@@ -78,8 +82,34 @@ def _flat_offsets(div: etree._Element) -> tuple[str, dict[str, tuple[int, int]]]
     return "".join(parts), spans
 
 
+G_TAG = t("g")
+
+
+def _g(el: etree._Element) -> str | None:
+    """The character an export's `<g type="char" n="U+001F">␟</g>` stands for; None for any
+    other element. A `g` of ours that is malformed is an error, not a silent change."""
+    if el.tag != G_TAG or el.get("type") != G_TYPE:
+        return None
+    char = g_char(el.get("n"), el.text) if len(el) == 0 else None
+    if char is None:
+        raise InputError(f"{_line(el)}: a g element of type char needs n=\"U+XXXX\" and "
+                         "one character of content")
+    return char
+
+
 def _text_of(el: etree._Element | None) -> str:
-    return "".join(str(x) for x in el.itertext()) if el is not None else ""
+    """The text content of `el`, with each `g` of ours as the character it stands for."""
+    if el is None:
+        return ""
+    parts = [el.text or ""]
+    for child in el:
+        char = _g(child)
+        if char is not None:
+            parts.append(char)
+        elif isinstance(child.tag, str):
+            parts.append(_text_of(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _line(el: etree._Element) -> int:
@@ -88,6 +118,16 @@ def _line(el: etree._Element) -> int:
 
 
 def read_tei(data: bytes, name: str) -> Imported:
+    """What an `annotate export` TEI file holds; InputError naming the file otherwise."""
+    try:
+        return _read_tei(data, name)
+    except InputError as e:
+        if str(e).startswith(name):
+            raise
+        raise InputError(f"{name}:{e}") from None
+
+
+def _read_tei(data: bytes, name: str) -> Imported:
     root = parse_xml(data, name)
     if root.tag != t("teiCorpus"):
         raise InputError(f"{name}: not a TEI corpus written by `annotate export` "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,12 +13,39 @@ from annotate import __version__
 from annotate.errors import InputError
 from annotate.exchange.data import ANNO_URN, DOC_URN, ExportData, Imported, ImportedDoc
 from annotate.exchange.pointers import now, sha256
-from annotate.model import Annotation, Change
+from annotate.model import Annotation, Change, Document
 
 WEBANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+COLLECTION_ID = "urn:annotate:export"
+PAGE_ID = COLLECTION_ID + ":page:1"
+# Every key of ours, defined so that JSON-LD expansion keeps it: `annotate:`-prefixed keys
+# expand through the prefix; the plain keys inside documents and history entries are defined
+# here (a key no context defines would be silently dropped by a JSON-LD processor).
+CONTEXT_TERMS: dict[str, Any] = {
+    "annotate": "urn:annotate:vocab#",
+    "title": "dcterms:title",
+    "annotation": "annotate:annotation",
+    "user": "annotate:user",
+    "when": "annotate:when",
+    "action": "annotate:action",
+    "detail": "annotate:detail",
+    "annotate:documents": {"@id": "annotate:documents", "@container": "@set"},
+    "annotate:history": {"@id": "annotate:history", "@container": "@list"},
+}
+MEDIA_TYPES = {"text": "text/plain", "markdown": "text/markdown", "html": "text/html",
+               "tei": "application/tei+xml"}
 
 
-def _webanno_item(a: Annotation, theme_labels: Mapping[str, str]) -> dict[str, Any]:
+def _source(d: Document) -> dict[str, Any]:
+    """The annotated document as a Web Annotation source: its file as a `file:` URI, which a
+    client can open, with the stable `urn:annotate:document:ID` (the same on every machine)
+    as its `canonical` IRI."""
+    return {"id": d.path.resolve().as_uri(), "type": "Text",
+            "format": MEDIA_TYPES.get(d.format, "text/plain"), "canonical": DOC_URN + d.id}
+
+
+def _webanno_item(a: Annotation, d: Document, theme_labels: Mapping[str, str]
+                  ) -> dict[str, Any]:
     bodies: list[dict[str, Any]] = [
         {"type": "TextualBody", "purpose": "classifying", "value": th,
          **({"label": theme_labels[th]} if th in theme_labels else {})}
@@ -38,7 +66,7 @@ def _webanno_item(a: Annotation, theme_labels: Mapping[str, str]) -> dict[str, A
         "modified": a.modified or None,
         "body": bodies or None,
         "target": {
-            "source": DOC_URN + a.doc,
+            "source": _source(d),
             "selector": [
                 {"type": "TextQuoteSelector", "exact": a.quote, "prefix": a.prefix,
                  "suffix": a.suffix},
@@ -55,18 +83,19 @@ def webanno_json(data: ExportData) -> dict[str, Any]:
     """An `AnnotationCollection` with one page holding every annotation; the documents'
     checksums and the history ride along under the `annotate:` prefix."""
     labels = {th.id: th.label for th in data.codebook.themes} if data.codebook else {}
-    ids = {d.id for d in data.documents}
-    items = [_webanno_item(a, labels) for a in data.annotations if a.doc in ids]
+    docs = {d.id: d for d in data.documents}
+    items = [_webanno_item(a, docs[a.doc], labels) for a in data.annotations if a.doc in docs]
     return {
-        "@context": [WEBANNO_CONTEXT, {"annotate": "urn:annotate:vocab#"}],
-        "id": "urn:annotate:export",
+        "@context": [WEBANNO_CONTEXT, CONTEXT_TERMS],
+        "id": COLLECTION_ID,
         "type": "AnnotationCollection",
         "label": data.title or data.corpus.name or "Annotated corpus",
         "generator": {"type": "Software", "name": "annotate", "annotate:version": __version__},
         "generated": data.when or now(),
         "total": len(items),
         "annotate:documents": [
-            {"id": DOC_URN + d.id, "annotate:doc": d.id, "title": d.meta.title,
+            {"id": DOC_URN + d.id, "annotate:doc": d.id,
+             **({"title": d.meta.title} if d.meta.title else {}),
              "annotate:sha256": sha256(d.text), "annotate:file": d.path.name}
             for d in data.documents
         ],
@@ -75,7 +104,8 @@ def webanno_json(data: ExportData) -> dict[str, Any]:
              "detail": c.detail}
             for c in data.history
         ],
-        "first": {"type": "AnnotationPage", "items": items},
+        "first": {"id": PAGE_ID, "type": "AnnotationPage", "partOf": COLLECTION_ID,
+                  "startIndex": 0, "items": items},
     }
 
 
@@ -83,13 +113,38 @@ def _strip(value: str, prefix: str) -> str:
     return value[len(prefix):] if value.startswith(prefix) else value
 
 
+class _BadNumber(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadNumber(f"the number {text[:20]} is out of range")
+    return value
+
+
+def _small_int(text: str) -> int:
+    # Python refuses to convert integers of more than 4,300 digits; no offset needs 20.
+    if len(text.lstrip("-")) > 20:
+        raise _BadNumber(f"the number {text[:20]}… has {len(text)} digits")
+    return int(text)
+
+
+def _no_constant(text: str) -> Any:
+    raise _BadNumber(f"{text} is not a number JSON allows")
+
+
 def read_webanno(data: bytes, name: str) -> Imported:
     try:
-        obj = json.loads(data.decode("utf-8-sig"))
+        obj = json.loads(data.decode("utf-8-sig"), parse_float=_finite, parse_int=_small_int,
+                         parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise InputError(f"{name}: not valid UTF-8") from None
     except json.JSONDecodeError as e:
         raise InputError(f"{name}:{e.lineno}:{e.colno}: malformed JSON: {e.msg}") from None
+    except _BadNumber as e:
+        raise InputError(f"{name}: {e}") from None
     except RecursionError:
         raise InputError(f"{name}: JSON nested too deeply (unsafe input)") from None
     docs_in: list[Any] = []
@@ -125,7 +180,7 @@ def read_webanno(data: bytes, name: str) -> Imported:
         # is reported and skipped, the rest still imported.
         try:
             ann, placed = _webanno_annotation(it)
-        except (AttributeError, KeyError, TypeError, ValueError) as e:
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError, OverflowError) as e:
             problems.append(f"{name}: annotation {i}: not understood ({e})")
             continue
         anns.append(ann)
@@ -148,7 +203,12 @@ def _webanno_annotation(it: dict[str, Any]) -> tuple[Annotation, bool]:
         target = target[0]
     source = target["source"] if isinstance(target, dict) else str(target)
     if isinstance(source, dict):
-        source = source.get("id", "")
+        # Ours: the file's URI with the stable document URN as its canonical IRI.
+        canonical = source.get("canonical")
+        if isinstance(canonical, str) and canonical.startswith(DOC_URN):
+            source = canonical
+        else:
+            source = source.get("id", "")
     selectors = target.get("selector", []) if isinstance(target, dict) else []
     if isinstance(selectors, dict):
         selectors = [selectors]
