@@ -291,3 +291,25 @@ def test_usage_and_data_errors(project, tmp_path: Path) -> None:  # type: ignore
 def test_help_mentions_the_measures() -> None:
     out = cli("agree", "--help")
     assert "Krippendorff" in out and "--disagreements" in out and "--unit" in out
+
+
+def test_tei_export_records_the_agreement_of_the_store(project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The export's header carries the figures `annotate agree` gives for all annotators."""
+    from annotate.markup import TEI_NS, etree
+
+    store, _, _ = project
+    agree = json.loads(cli("agree", str(SEEDS), "--store", str(store), "--json"))
+    out = tmp_path / "seeds.xml"
+    cli("export", str(SEEDS), "--store", str(store), "--out", str(out))
+    root = etree.parse(str(out)).getroot()
+    ns = {"t": TEI_NS}
+    [interp] = root.findall("t:teiHeader/t:encodingDesc/t:editorialDecl/t:interpretation", ns)
+    alphas = [float(n.get("value")) for n in interp.iterfind(".//t:num[@type='alpha']", ns)]
+    # One alpha per theme (where defined), then the overall one last.
+    assert alphas[-1] == pytest.approx(agree["overall"]["alpha"], abs=1e-6)
+    assert len(alphas) == sum(t["alpha"] is not None for t in agree["themes"]) + 1
+    try:
+        from .test_tei_schema import assert_valid
+    except ImportError:
+        pytest.skip("tests/test_tei_schema.py (the tei_all schema loader) is not there")
+    assert_valid(root)

@@ -122,10 +122,12 @@ def test_add_errors() -> None:
         "Error: unknown theme 'nope' (the codebook "
         f"{SEEDS / 'themes.toml'} has: whole-of-route, upstream, returns, balkans, "
         "intelligence, deterrence, funding, cooperation, protection)")
-    assert error("add", "002", seeds) == (
-        "Error: give exactly one of --quote, --span or --sentence")
-    assert error("add", "002", "--span", "0:3", "--quote", "The", seeds) == (
-        "Error: give exactly one of --quote, --span or --sentence")
+    for given in ((), ("--span", "0:3", "--quote", "The")):
+        bad = run("add", "002", *given, seeds)
+        assert bad.exit_code == 2 and bad.stdout == ""
+        assert bad.stderr.split("\n")[0] == (
+            "Error: give exactly one of --quote, --span or --sentence")
+        assert bad.stderr.split("\n")[1].startswith("Use --quote TEXT")
     with store() as s:
         assert s.list() == []
 
@@ -166,8 +168,10 @@ def test_list_json_shape_and_filters() -> None:
     assert ids("--user", "bob") == [b]
     assert ids("--status", "accepted", "--theme", "funding") == [c]
     assert ids("--status", "suggested") == []
-    assert error("list", "--status", "maybe") == (
-        "Error: unknown status 'maybe' (use suggested, accepted, rejected or orphaned)")
+    bad = run("list", "--status", "maybe")
+    assert bad.exit_code == 2 and bad.stderr.split("\n") == [
+        "Error: invalid value for '--status': 'maybe'",
+        "Use one of suggested, accepted, rejected or orphaned.", ""]
 
 
 def test_list_text() -> None:

@@ -23,7 +23,6 @@ from annotate.commands.common import (
     PathsArg,
     StoreOpt,
     UserOpt,
-    fail,
     guarded,
     load,
     print_json,
@@ -258,7 +257,8 @@ def register(app: typer.Typer) -> None:
         def run() -> None:
             given = [x for x in (quote, span, sentence) if x is not None]
             if len(given) != 1:
-                fail("give exactly one of --quote, --span or --sentence")
+                raise UsageError("give exactly one of --quote, --span or --sentence",
+                                 "Use --quote TEXT, --span START:END or --sentence ID.")
             d = load(paths).get(doc)
             if quote is not None:
                 start, end = find_quote(d, quote)
@@ -292,7 +292,8 @@ def register(app: typer.Typer) -> None:
             from annotate.model import STATUSES
 
             if status is not None and status not in (*STATUSES, "orphaned"):
-                fail(f"unknown status {status!r} (use {', '.join(STATUSES)} or orphaned)")
+                raise UsageError(f"invalid value for '--status': {status!r}",
+                                 f"Use one of {', '.join(STATUSES)} or orphaned.")
             anns: list[Annotation] = []
             st = _open_read(store)
             if st is not None:

@@ -247,6 +247,9 @@ class _Exporter:
              "character) is a g element of type char whose n gives its code point and whose "
              "content is one stand-in character (its Unicode Control Picture). "
              "string-range() offsets count characters of that text content.")
+        agreement = self.agreement()
+        if agreement is not None:
+            ed.append(agreement)
         cd = sub(enc, "classDecl")
         if self.themes:
             self.taxonomy(cd)
@@ -266,6 +269,20 @@ class _Exporter:
                     attrs["target"] = f"#{anns[ch.annotation]}"
                 sub(rd, "change", ch.detail, **attrs)
         return header
+
+    def agreement(self) -> etree._Element | None:
+        """How far the annotators agree (as `annotate agree` computes it on sentences), where
+        two or more of them judged themes; None otherwise."""
+        from annotate.agree_report import TEI_COLUMNS, tei_figures, tei_interpretation
+
+        data = self.data
+        report = tei_figures(data.documents, data.annotations, data.history)
+        if report is None or all(getattr(report.overall, key) is None for key, _ in TEI_COLUMNS):
+            return None  # nothing comparable was judged: an empty table would only mislead
+        fragment = tei_interpretation(
+            report, user_ref=self.user_ref, theme_ref=lambda th: self.theme_ref([th]),
+            labels={th.id: th.label for th in self.themes})
+        return etree.fromstring(f'<wrap xmlns="{TEI_NS}">{fragment}</wrap>')[0]
 
     def taxonomy(self, cd: etree._Element) -> None:
         cb = self.data.codebook
