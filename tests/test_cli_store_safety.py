@@ -99,6 +99,12 @@ def test_a_store_from_a_newer_annotate(tmp_path: Path) -> None:
     # Reading still works where the schema allows it.
     assert json.loads(ok("list", "--json"))["annotations"][0]["note"] == "kept"
     assert f"add      {a}" in ok("history")
+    # So do the commands that only read the store: export, report and agree.
+    out = path.parent / "newer.xml"
+    ok("export", str(SEEDS), "--no-reuse", "--out", str(out))
+    assert "kept" in out.read_text(encoding="utf-8")
+    ok("report", str(SEEDS), "--no-reuse", "--out", str(path.parent / "report"))
+    assert "kept" in (path.parent / "report" / "docs" / "002.html").read_text(encoding="utf-8")
 
 
 def test_list_and_history_without_a_store_create_none(tmp_path: Path) -> None:

@@ -196,7 +196,7 @@ def register(app: typer.Typer) -> None:
             if not store_path.is_file():
                 fail(f"no annotation store at {visible(str(store_path))} (annotate first, or "
                      "pass --store)")
-            with Store.open(store_path) as s:
+            with Store.open(store_path, readonly=True) as s:
                 anns = [a for a in s.list() if a.doc in doc_ids]
                 history = s.history()
             found = annotators(anns, history, sorted(doc_ids))

@@ -37,7 +37,7 @@ def gather(paths: list[Path] | None, corpus: Corpus, store_path: Path | None,
     anns: tuple[Annotation, ...] = ()
     path = store_path or default_store_path()
     if path.is_file():
-        with Store.open(path) as st:
+        with Store.open(path, readonly=True) as st:
             anns = tuple(st.list())
     elif store_path is not None:
         fail(f"{store_path}: no such annotation store")

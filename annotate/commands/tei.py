@@ -57,7 +57,7 @@ def gather(paths: list[Path] | None, corpus: Corpus, store_path: Path | None,
     history: tuple[Change, ...] = ()
     path = store_path or default_store_path()
     if path.is_file():
-        with Store.open(path) as st:
+        with Store.open(path, readonly=True) as st:
             anns = tuple(st.list())
             history = tuple(st.history())
     elif store_path is not None:
