@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from annotate.corpus_rules import RULE_TABLES, FolderRules, read_rules
 from annotate.errors import CorpusError, InputError, MetadataError
 from annotate.files import read_input
 from annotate.model import Document, Metadata, date_precision
@@ -32,7 +33,7 @@ FORMATS = {
     ".tei": "tei",
 }
 META_KEYS = frozenset(
-    "file id title date speakers author body genre source language note".split()
+    "file id title date speakers author body genre source language note series".split()
 )
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
@@ -179,7 +180,7 @@ def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as e:
         raise MetadataError(f"{name}: {e}") from None
-    unknown_top = set(data) - {"corpus", "document"}
+    unknown_top = set(data) - {"corpus", "document"} - RULE_TABLES
     if unknown_top:
         key = sorted(unknown_top)[0]
         line = next(
@@ -187,8 +188,8 @@ def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
                 rf"\s*\[?\[?\s*{re.escape(key)}\b", ln)), 1
         )
         raise MetadataError(
-            f"{name}, line {line}: unknown table or key {key!r} (expected [corpus] and "
-            "[[document]])"
+            f"{name}, line {line}: unknown table or key {key!r} (expected [corpus], "
+            "[[document]], [files] and [series])"
         )
     corpus_table = data.get("corpus", {})
     if not isinstance(corpus_table, dict):
@@ -254,6 +255,7 @@ def read_sidecar(path: Path) -> tuple[str | None, dict[str, Metadata]]:
             language=entry.get("language"),
             note=entry.get("note"),
             origin=SIDECAR,
+            series=entry.get("series"),
         )
     return corpus_name, result
 
@@ -294,17 +296,23 @@ def load_corpus(
         else:
             raise InputError(f"{p}: no such file or directory")
     sidecars: dict[Path, tuple[str | None, dict[str, Metadata]]] = {}
+    rules: dict[Path, FolderRules] = {}
     for parent in dict.fromkeys(f.parent for f in files):
         toml_path = parent / SIDECAR
         if toml_path.is_file():
             sidecars[parent] = read_sidecar(toml_path)
-    return _read_all(files, sidecars, skip_bad)
+            folder_rules = read_rules(toml_path, tomllib.loads(
+                toml_path.read_bytes().decode("utf-8-sig")))
+            if folder_rules is not None:
+                rules[parent] = folder_rules
+    return _read_all(files, sidecars, skip_bad, rules)
 
 
 def _read_all(
     files: Iterable[Path],
     sidecars: dict[Path, tuple[str | None, dict[str, Metadata]]],
     skip_bad: bool,
+    rules: dict[Path, FolderRules] | None = None,
 ) -> Corpus:
     docs: list[Document] = []
     skipped: list[str] = []
@@ -313,6 +321,8 @@ def _read_all(
         meta = sidecars.get(f.parent, (None, {}))[1].get(f.name)
         try:
             doc = read_document(f, meta)
+            if rules and f.parent in rules:
+                doc = rules[f.parent].apply(doc, explicit=meta is not None)
             if doc.id in seen:
                 raise CorpusError(
                     f"{f}: duplicate document id {doc.id!r} (also {seen[doc.id]}); "

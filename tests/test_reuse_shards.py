@@ -1,0 +1,26 @@
+"""The shingle index cut into shards by hash gives the same passages as one index."""
+
+from __future__ import annotations
+
+from annotate.corpus import load_corpus
+from annotate.reuse import find_reuse, fingerprint, make_shard, shard_count
+from tests.conftest import SEEDS
+
+
+def test_shards_partition_the_index() -> None:
+    fps = [fingerprint(str(i), p.read_text(encoding="utf-8"))
+           for i, p in enumerate(sorted(SEEDS.glob("*.txt")))]
+    whole = make_shard(fps, 0, 1)
+    parts = [make_shard(fps, k, 7) for k in range(7)]
+    assert sum(len(p.hashes) for p in parts) == len(whole.hashes)
+    seen = [set(p.hashes.tolist()) for p in parts]
+    assert all(not (seen[i] & seen[j]) for i in range(7) for j in range(i + 1, 7))
+    assert shard_count(fps, 100) == -(-len(whole.hashes) // 100)
+
+
+def test_sharded_result_is_identical() -> None:
+    corpus = load_corpus([SEEDS])
+    one = find_reuse(corpus, min_bits=0, min_words=4)
+    many = find_reuse(corpus, min_bits=0, min_words=4, shard_shingles=500)
+    assert many.shards > 5 and one.shards == 1
+    assert many.passages == one.passages and many.clusters == one.clusters
