@@ -13,7 +13,7 @@ import pytest
 from annotate.corpus import Corpus, load_corpus
 from annotate.model import Document, Metadata
 from annotate.reuse import DEFAULT_MIN_BITS, find_reuse, fingerprint, word_bits, word_counts
-from annotate.reuse.chance import general_frequencies
+from annotate.reuse.chance import RECUR_BITS, general_frequencies
 from tests.conftest import SEEDS
 
 # Each document its own filler, so nothing but the planted phrase is shared.
@@ -47,9 +47,10 @@ def test_six_rare_words_are_evidence_six_common_ones_are_not() -> None:
 
 def test_the_travelling_formula_is_still_found() -> None:
     result = find_reuse(load_corpus([SEEDS]))
+    # 61 bits each, under the 66 a pair needs alone, but the words travel: a cluster.
     assert result.passages and all(
-        "no right to be in the UK" in p.a.text and p.bits >= DEFAULT_MIN_BITS
-        for p in result.passages
+        "no right to be" in p.a.text and p.cluster == "c1"
+        and p.bits >= DEFAULT_MIN_BITS - RECUR_BITS for p in result.passages
     )
     [c] = result.clusters
     assert c.earliest == "004" and len(c.documents) == 4

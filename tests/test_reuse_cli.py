@@ -38,7 +38,7 @@ def test_reuse_json_shape_and_offsets() -> None:
     for p in data["passages"]:
         assert set(p) == {"id", "cluster", "similarity", "words", "bits", "same_series",
                           "a", "b"}
-        assert p["bits"] >= core.DEFAULT_MIN_BITS
+        assert p["bits"] >= core.DEFAULT_MIN_BITS or p["cluster"]
         for side in (p["a"], p["b"]):
             assert set(side) == {"doc", "start", "end", "text"}
             text = paths[side["doc"]].read_text(encoding="utf-8")

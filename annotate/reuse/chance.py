@@ -2,11 +2,16 @@
 to line up by chance.
 
 Each word carries `-log2 p(word)` bits, p being how often the word occurs in running text; a
-passage's evidence is the sum over the words its two sides share. Common words are cheap
-("the" is 4 bits, "free" 11) and rare ones dear ("smuggling" 18), so six rare words in a row
-are strong evidence while a stock phrase of six common ones ("no such thing as a free", 54
-bits) is not; the travelling Home Office formula "people with no right to be in the UK" has
-70. The default `DEFAULT_MIN_BITS` sits between.
+passage's evidence is the sum over the words its two sides share (each as often as the side
+with fewer of it: close to the aligned matching words, and cheap to count). Common words are
+cheap ("the" is 4 bits, "free" 11) and rare ones dear ("smuggling" 18), so six rare words in
+a row (about 90 bits) are strong evidence while a stock phrase of six common ones ("no such
+thing as a free", 54 bits) is not. A passage needs `DEFAULT_MIN_BITS`; one that is part of
+a cluster (the same words in three or more documents: chance phrases rarely travel) needs
+RECUR_BITS fewer. So the Home Office formula "with no right to be in the UK" (61 bits), in
+four statements from 2007 to 2025, is reuse, while a 7-word stock phrase between two
+speeches ("we will not stand by and let", 62) is not. The defaults were chosen on the
+planted-passage benchmark (benchmarks/bench_reuse.py), which prints the figures.
 
 p blends the corpus's own word frequencies with a general English list (`wordfreq`'s
 "large" list, shipped offline inside that package): the corpus counts for
@@ -28,9 +33,12 @@ from annotate.reuse.fingerprint import Fingerprint, word_hash
 from annotate.reuse.params import HashArray
 from annotate.text import normalise
 
-DEFAULT_MIN_BITS = 58.0
+DEFAULT_MIN_BITS = 66.0
+# A passage that is part of a cluster (the same words in three or more documents) needs this
+# many bits fewer: a chance phrase rarely travels.
+RECUR_BITS = 8.0
 # Corpus length (words) at which the corpus's own frequencies count as much as the list's.
-PRIOR_TOKENS = 1_000_000
+PRIOR_TOKENS = 250_000
 # Frequency given to a word the general list lacks (its rarest words are about 1e-8).
 UNKNOWN_FREQ = 1e-9
 

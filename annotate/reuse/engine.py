@@ -20,7 +20,13 @@ import numpy as np
 from annotate.errors import AnnotateError
 from annotate.model import Cluster, Document, Passage, Side
 from annotate.reuse.align import Match, align_pair
-from annotate.reuse.chance import DEFAULT_MIN_BITS, WordBits, word_bits, word_counts
+from annotate.reuse.chance import (
+    DEFAULT_MIN_BITS,
+    RECUR_BITS,
+    WordBits,
+    word_bits,
+    word_counts,
+)
 from annotate.reuse.clusters import cluster_passages
 from annotate.reuse.fingerprint import Fingerprint, fingerprints
 from annotate.reuse.params import (
@@ -110,11 +116,17 @@ def find_reuse(
     slices = pair_slices(runs)
     total += len(slices)
     bits = word_bits([word_counts(f) for f in fps]) if min_bits > 0 and slices else None
+    floor = max(0.0, min_bits - RECUR_BITS)
     matches = align_all(fps, runs, min_words=min_words, gap=gap, progress=tick,
-                        workers=workers, chance=None if bits is None else (bits, min_bits))
-    passages = _passages(documents, fps, matches, codes)
+                        workers=workers, chance=None if bits is None else (bits, floor))
     order = {d.id: i for i, d in enumerate(documents)}
-    passages, clusters = cluster_passages(passages, order)
+    passages, clusters = cluster_passages(_passages(documents, fps, matches, codes), order)
+    if bits is not None and any(p.bits < min_bits and p.cluster is None for p in passages):
+        # A phrase found in three or more documents is less likely chance than one pair's:
+        # under `min_bits` (down to `floor`), a passage stays only as part of a cluster.
+        kept = [m for m, p in zip(sorted(matches, key=_rank), passages, strict=True)
+                if p.bits >= min_bits or p.cluster is not None]
+        passages, clusters = cluster_passages(_passages(documents, fps, kept, codes), order)
     words = {f.doc: len(f.words) for f in fps}
     return ReuseResult(passages, clusters, words, n_shards)
 
@@ -207,13 +219,17 @@ def _passages(
         d = documents[i]
         return Side(d.id, start, end, d.text[start:end])
 
-    ranked = sorted(matches, key=lambda m: (-m.words, -m.similarity, m.a, m.a0, m.b, m.b0))
+    ranked = sorted(matches, key=_rank)
     return tuple(
         Passage(f"r{n}", None, m.similarity, m.words, side(m.a, m.a0, m.a1),
                 side(m.b, m.b0, m.b1), m.bits,
                 codes is not None and bool(codes[m.a] == codes[m.b]))
         for n, m in enumerate(ranked, 1)
     )
+
+
+def _rank(m: Match) -> tuple[int, float, int, int, int, int]:
+    return (-m.words, -m.similarity, m.a, m.a0, m.b, m.b0)
 
 
 def passages_between(result: ReuseResult, a: str, b: str) -> list[Passage]:
