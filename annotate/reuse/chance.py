@@ -22,6 +22,7 @@ newspaper OCR speaks for itself while five statements lean on general English.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -55,15 +56,17 @@ class WordBits:
     def shared_bits(self, a: HashArray, b: HashArray) -> float:
         """Evidence of two aligned stretches of words: the bits of the words both have
         (each as often as the side with fewer of it)."""
-        ua, ca = np.unique(a, return_counts=True)
-        ub, cb = np.unique(b, return_counts=True)
-        common, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
-        if len(common) == 0:
+        # Counters of Python ints: a few numpy calls per passage cost more than this.
+        common = Counter(a.tolist()) & Counter(b.tolist())
+        if not common:
             return 0.0
-        at = np.minimum(np.searchsorted(self.hashes, common), len(self.hashes) - 1)
-        known = self.hashes[at] == common
-        bits = np.where(known, self.bits[at], -math.log2(UNKNOWN_FREQ))
-        return float(bits @ np.minimum(ca[ia], cb[ib]))
+        keys = np.fromiter(common, np.uint64, len(common))
+        counts = np.fromiter(common.values(), np.float64, len(common))
+        at = np.minimum(np.searchsorted(self.hashes, keys), max(0, len(self.hashes) - 1))
+        if len(self.hashes) == 0:
+            return float(counts.sum()) * -math.log2(UNKNOWN_FREQ)
+        bits = np.where(self.hashes[at] == keys, self.bits[at], -math.log2(UNKNOWN_FREQ))
+        return float(bits @ counts)
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +75,9 @@ def general_frequencies() -> tuple[HashArray, FloatArray]:
     from wordfreq import get_frequency_dict
 
     freq = get_frequency_dict("en", wordlist="large")
-    hashes = np.fromiter((word_hash(normalise(w)) for w in freq), np.uint64, len(freq))
+    # The list is lower case already; only words with typographic marks need `normalise`.
+    hashes = np.fromiter((word_hash(w if w.isascii() else normalise(w)) for w in freq),
+                         np.uint64, len(freq))
     values = np.fromiter(freq.values(), np.float64, len(freq))
     order = np.argsort(hashes, kind="stable")
     hashes, values = hashes[order], values[order]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_all_start_methods, get_context
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ from annotate.reuse.chance import (
     word_bits,
     word_counts,
 )
-from annotate.reuse.clusters import cluster_passages
+from annotate.reuse.clusters import Span, in_clusters, name_clusters
 from annotate.reuse.fingerprint import Fingerprint, fingerprints
 from annotate.reuse.params import (
     DEFAULT_GAP,
@@ -120,13 +120,24 @@ def find_reuse(
     matches = align_all(fps, runs, min_words=min_words, gap=gap, progress=tick,
                         workers=workers, chance=None if bits is None else (bits, floor))
     order = {d.id: i for i, d in enumerate(documents)}
-    passages, clusters = cluster_passages(_passages(documents, fps, matches, codes), order)
-    if bits is not None and any(p.bits < min_bits and p.cluster is None for p in passages):
+    ranked = sorted(matches, key=_rank)
+    del matches
+    spans = _spans(documents, fps, ranked)
+    if bits is not None and any(m.bits < min_bits for m in ranked):
         # A phrase found in three or more documents is less likely chance than one pair's:
         # under `min_bits` (down to `floor`), a passage stays only as part of a cluster.
-        kept = [m for m, p in zip(sorted(matches, key=_rank), passages, strict=True)
-                if p.bits >= min_bits or p.cluster is not None]
-        passages, clusters = cluster_passages(_passages(documents, fps, kept, codes), order)
+        clustered = in_clusters(spans)
+        keep = [i for i, m in enumerate(ranked) if m.bits >= min_bits or i in clustered]
+        ranked, spans = [ranked[i] for i in keep], [spans[i] for i in keep]
+    ids = [f"r{n}" for n in range(1, len(ranked) + 1)]
+    labels, clusters = name_clusters(spans, [m.words for m in ranked], ids, order)
+    passages = tuple(
+        Passage(pid, label, m.similarity, m.words,
+                Side(sa[0], sa[1], sa[2], documents[m.a].text[sa[1] : sa[2]]),
+                Side(sb[0], sb[1], sb[2], documents[m.b].text[sb[1] : sb[2]]), m.bits,
+                codes is not None and bool(codes[m.a] == codes[m.b]))
+        for pid, label, m, (sa, sb) in zip(ids, labels, ranked, spans, strict=True)
+    )
     words = {f.doc: len(f.words) for f in fps}
     return ReuseResult(passages, clusters, words, n_shards)
 
@@ -208,24 +219,16 @@ def _align_slices(
     return out
 
 
-def _passages(
-    documents: Sequence[Document],
-    fps: Sequence[Fingerprint],
-    matches: Iterable[Match],
-    codes: np.ndarray | None,
-) -> tuple[Passage, ...]:
-    def side(i: int, t0: int, t1: int) -> Side:
-        start, end = int(fps[i].starts[t0]), int(fps[i].ends[t1 - 1])
-        d = documents[i]
-        return Side(d.id, start, end, d.text[start:end])
-
-    ranked = sorted(matches, key=_rank)
-    return tuple(
-        Passage(f"r{n}", None, m.similarity, m.words, side(m.a, m.a0, m.a1),
-                side(m.b, m.b0, m.b1), m.bits,
-                codes is not None and bool(codes[m.a] == codes[m.b]))
-        for n, m in enumerate(ranked, 1)
-    )
+def _spans(
+    documents: Sequence[Document], fps: Sequence[Fingerprint], matches: Sequence[Match]
+) -> list[tuple[Span, Span]]:
+    """Each match's sides as (document id, start, end) in characters."""
+    out = []
+    for m in matches:
+        fa, fb = fps[m.a], fps[m.b]
+        out.append(((documents[m.a].id, int(fa.starts[m.a0]), int(fa.ends[m.a1 - 1])),
+                    (documents[m.b].id, int(fb.starts[m.b0]), int(fb.ends[m.b1 - 1]))))
+    return out
 
 
 def _rank(m: Match) -> tuple[int, float, int, int, int, int]:

@@ -26,6 +26,7 @@ from annotate.reuse.params import (
 from annotate.text import TOKEN, normalise
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
+_blake2b = hashlib.blake2b
 # Tokens handled at a time: a 200 MB text never becomes 35 million match objects at once.
 _BATCH = 1 << 16
 
@@ -47,8 +48,8 @@ class Fingerprint:
 def word_hash(norm: str) -> int:
     """Stable 64-bit hash of a normalised word, stopword flag in the lowest bit. Stable (not
     Python's salted `hash`) so worker processes, and the general word list, agree."""
-    digest = hashlib.blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=8)
-    return (int.from_bytes(digest.digest(), "little") & ~1) | (norm in STOPWORDS)
+    digest = _blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return (int.from_bytes(digest, "little") & ~1) | (norm in STOPWORDS)
 
 
 class _Vocabulary(dict[str, int]):
