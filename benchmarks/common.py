@@ -117,7 +117,7 @@ def run_measured(argv: list[str], *, every: float = 0.05, stdout_to: str | None 
     that file (e.g. /dev/null) instead of being captured."""
     sink = open(stdout_to, "w") if stdout_to else subprocess.PIPE  # noqa: SIM115
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     peak = 0.0
     can_sample = Path("/proc/self/smaps_rollup").exists()
     out_parts: list[str] = []

@@ -27,9 +27,9 @@ GAP_COST = 0.5
 # Words beyond a passage's last seed that may still join it (see `align._align`).
 MARGIN = 6
 # Corpora larger than this (characters) are fingerprinted in worker processes.
-PARALLEL_CHARS = 8_000_000
+PARALLEL_CHARS = 2_000_000
 # ... and more seed runs than this are aligned in worker processes.
-PARALLEL_RUNS = 150_000
+PARALLEL_RUNS = 20_000
 # Shingles per shard of the index: grouping holds one shard's sorted arrays at a time
 # (about 40 bytes a shingle), so this bounds the grouping stage's memory whatever the corpus.
 SHARD_SHINGLES = 4_000_000
