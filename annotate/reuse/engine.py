@@ -100,14 +100,13 @@ def find_reuse(
             progress(done, total)
 
     fps = fingerprints([(d.id, d.text) for d in documents], ngram, tick, workers)
-    n_shards = shard_count(fps, shard_shingles)
+    n_shards = shard_count(fps, shard_shingles) if len(fps) > 1 else 0
     seeds = Seeds.concat([
         group_shard(make_shard(fps, k, n_shards), len(fps), max_df=max_df, focus=focus)
         for k in range(n_shards)
     ])
     # The shingles have done their work: alignment needs only words and offsets.
-    fps = [replace(f, positions=np.zeros(0, np.int32), hashes=np.zeros(0, np.uint64))
-           for f in fps]
+    fps = [replace(f, hashes=np.zeros(0, np.uint64)) for f in fps]
     codes = series_codes(documents, series)
     if codes is not None and not within_series:
         seeds = drop_same_series(seeds, codes)
@@ -139,7 +138,7 @@ def find_reuse(
         for pid, label, m, (sa, sb) in zip(ids, labels, ranked, spans, strict=True)
     )
     words = {f.doc: len(f.words) for f in fps}
-    return ReuseResult(passages, clusters, words, n_shards)
+    return ReuseResult(passages, clusters, words, max(1, n_shards))
 
 
 def series_codes(
@@ -226,8 +225,9 @@ def _spans(
     out = []
     for m in matches:
         fa, fb = fps[m.a], fps[m.b]
-        out.append(((documents[m.a].id, int(fa.starts[m.a0]), int(fa.ends[m.a1 - 1])),
-                    (documents[m.b].id, int(fb.starts[m.b0]), int(fb.ends[m.b1 - 1]))))
+        da, db = documents[m.a], documents[m.b]
+        out.append(((da.id, int(fa.starts[m.a0]), fa.end(m.a1 - 1, da.text)),
+                    (db.id, int(fb.starts[m.b0]), fb.end(m.b1 - 1, db.text))))
     return out
 
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 import numpy as np
 
@@ -34,15 +35,20 @@ _BATCH = 1 << 16
 @dataclass(frozen=True, eq=False)
 class Fingerprint:
     """Stage 1 output for one document. `words[i]` is the hash of token i's normalised form
-    (lowest bit set for a stopword); `starts`/`ends` are its offsets; `hashes[k]` is the
-    shingle starting at token `positions[k]`."""
+    (lowest bit set for a stopword) and `starts[i]` its offset; `hashes[i]` is the shingle
+    of tokens i .. i + ngram - 1, or 0 when they are all stopwords (no evidence). A token's
+    end is found again from the text (`end`): one array fewer for a 200 MB document."""
 
     doc: str
     starts: IntArray
-    ends: IntArray
     words: HashArray
-    positions: IntArray
     hashes: HashArray
+
+    def end(self, i: int, text: str) -> int:
+        """Where token `i` ends in `text` (the text this fingerprint was made from)."""
+        m = TOKEN.match(text, int(self.starts[i]))
+        assert m is not None
+        return m.end()
 
 
 def word_hash(norm: str) -> int:
@@ -67,33 +73,38 @@ _VOCAB = _Vocabulary()
 def fingerprint(doc: str, text: str, ngram: int = DEFAULT_NGRAM) -> Fingerprint:
     """Tokens with offsets and the hashed word n-grams of one document."""
     found = TOKEN.finditer(text)
-    starts_parts, ends_parts, words_parts = [], [], []
+    starts_parts, words_parts = [], []
     lookup = _VOCAB.__getitem__
     while batch := list(islice(found, _BATCH)):
         # int32 halves the memory of a large corpus; no document is 2 GB long.
         starts_parts.append(np.fromiter(map(re.Match.start, batch), np.int32, len(batch)))
-        ends_parts.append(np.fromiter(map(re.Match.end, batch), np.int32, len(batch)))
         words_parts.append(
             np.fromiter(map(lookup, map(re.Match.group, batch)), np.uint64, len(batch))
         )
-        if len(_VOCAB) > 2_000_000:
+        if len(_VOCAB) > 1_000_000:
             _VOCAB.clear()  # bound memory on huge OCR vocabularies; values are recomputable
+    del batch
     starts = _join(starts_parts, np.int32)
-    ends = _join(ends_parts, np.int32)
+    del starts_parts
     words = _join(words_parts, np.uint64)
-    n = len(words)
-    count = max(0, n - ngram + 1)
-    hashes = words[:count].copy()
-    content = (words[:count] & np.uint64(1)) == 0
-    for k in range(1, ngram):
-        hashes *= _MULT
-        hashes += words[k : k + count]
-        content |= (words[k : k + count] & np.uint64(1)) == 0
-    positions = np.flatnonzero(content).astype(np.int32)
-    return Fingerprint(doc, starts, ends, words, positions, hashes[positions])
+    del words_parts
+    count = max(0, len(words) - ngram + 1)
+    hashes = np.empty(count, dtype=np.uint64)
+    # In slices, so the temporaries stay small whatever the document's length.
+    for lo in range(0, count, _BATCH * 16):
+        hi = min(count, lo + _BATCH * 16)
+        h = hashes[lo:hi]
+        h[:] = words[lo:hi]
+        stop = (words[lo:hi] & np.uint64(1)).astype(bool)
+        for k in range(1, ngram):
+            h *= _MULT
+            h += words[lo + k : hi + k]
+            stop &= (words[lo + k : hi + k] & np.uint64(1)).astype(bool)
+        h[stop] = 0  # (a real shingle hashing to 0, 1 in 2**64, is lost with them)
+    return Fingerprint(doc, starts, words, hashes)
 
 
-def _join(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+def _join(parts: list[Any], dtype: type) -> Any:
     if len(parts) == 1:
         return parts[0]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)

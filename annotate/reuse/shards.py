@@ -39,17 +39,17 @@ def _in_shard(hashes: HashArray, k: int, n_shards: int) -> npt.NDArray[np.bool_]
 
 
 def make_shard(fps: Sequence[Fingerprint], k: int, n_shards: int) -> Shard:
-    """Shard `k` of `n_shards`, cut from the fingerprints."""
+    """Shard `k` of `n_shards`, cut from the fingerprints (stopword-only shingles, hashed 0,
+    left out)."""
     hashes, docs, pos = [], [], []
     for i, f in enumerate(fps):
-        if n_shards == 1:
-            h, p = f.hashes, f.positions
-        else:
-            mask = _in_shard(f.hashes, k, n_shards)
-            h, p = f.hashes[mask], f.positions[mask]
-        hashes.append(h)
+        mask = f.hashes != 0
+        if n_shards > 1:
+            mask &= _in_shard(f.hashes, k, n_shards)
+        p = np.flatnonzero(mask).astype(np.int32)
+        hashes.append(f.hashes[p])
         pos.append(p)
-        docs.append(np.full(len(h), i, dtype=np.int32))
+        docs.append(np.full(len(p), i, dtype=np.int32))
     if not hashes:
         return Shard(np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.int32))
     return Shard(np.concatenate(hashes), np.concatenate(docs), np.concatenate(pos))
