@@ -83,7 +83,7 @@ def corpus_table(c: Corpus) -> Table:
     table.add_column("date", no_wrap=True)
     with_series = any(d.meta.series for d in c.documents)
     if with_series:
-        table.add_column("series", no_wrap=True)
+        table.add_column("series", no_wrap=True, max_width=12)
     table.add_column("title", ratio=3, overflow="fold")
     table.add_column("speakers", ratio=2, overflow="fold")
     table.add_column("words", justify="right", no_wrap=True)
