@@ -149,3 +149,21 @@ def test_reuse_jsonl_and_min_bits_cli() -> None:
     assert len(off.splitlines()) == 6
     bad = runner.invoke(app, ["reuse", str(SEEDS), "--min-bits", "-1"])
     assert bad.exit_code == 2
+
+
+def test_hand_written_passage_json_matches_json_dumps() -> None:
+    import io
+
+    from annotate.corpus import Corpus
+    from annotate.model import Passage, Side
+    from annotate.reuse import ReuseResult, reuse_json, write_json
+
+    odd = 'line\nbreak "quoted" back\\slash \x00\x1b é ’ \u2028 😀'
+    p = Passage("r1", None, 0.123, 7, Side("a", 0, 5, odd), Side("b", 3, 9, odd[::-1]),
+                66.25, True)
+    q = Passage("r2", "c1", 1.0, 9, Side("a", 5, 9, ""), Side("c", 0, 1, "x"))
+    result = ReuseResult((p, q), ())
+    out = io.StringIO()
+    write_json(out, Corpus(()), result)
+    assert out.getvalue() == json.dumps(reuse_json(Corpus(()), result), ensure_ascii=False,
+                                        indent=2) + "\n"

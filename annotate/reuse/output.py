@@ -59,6 +59,25 @@ def passage_record(p: Passage) -> dict[str, Any]:
     }
 
 
+def _passage_text(p: Passage, depth: int) -> str:
+    """`passage_record(p)` as `json.dumps(..., indent=2)` lays it out at `depth` levels in,
+    written by hand: with `indent`, json falls back to its pure-Python encoder, several
+    times slower, and a newspaper archive has 100,000s of passages."""
+    pad = "  " * depth
+    s = json.dumps
+
+    def side(x: Side) -> str:
+        return (f'{{\n{pad}    "doc": {s(x.doc, ensure_ascii=False)},\n{pad}    "start": '
+                f'{x.start},\n{pad}    "end": {x.end},\n{pad}    "text": '
+                f'{s(x.text, ensure_ascii=False)}\n{pad}  }}')
+
+    return (f'{{\n{pad}  "id": {s(p.id, ensure_ascii=False)},\n{pad}  "cluster": '
+            f'{s(p.cluster, ensure_ascii=False)},\n{pad}  "similarity": {s(p.similarity)},\n'
+            f'{pad}  "words": {p.words},\n{pad}  "bits": {s(p.bits)},\n'
+            f'{pad}  "same_series": {s(p.same_series)},\n{pad}  "a": {side(p.a)},\n'
+            f'{pad}  "b": {side(p.b)}\n{pad}}}')
+
+
 def cluster_record(c: Cluster) -> dict[str, Any]:
     return {
         "id": c.id,
@@ -104,19 +123,20 @@ def write_json(
     same text `json.dumps(..., indent=2)` would give, one record at a time."""
     shown = result.passages[:limit] if limit else result.passages
 
-    def array(key: str, items: Iterator[Any], last: bool = False) -> None:
+    def array(key: str, items: Iterator[str], last: bool = False) -> None:
         out.write(f'  "{key}": [')
         first = True
         for item in items:
-            out.write(("\n" if first else ",\n") + "    " + _indented(item, 2))
+            out.write(("\n" if first else ",\n") + "    " + item)
             first = False
         out.write(("]" if first else "\n  ]") + ("\n" if last else ",\n"))
 
     out.write("{\n")
-    array("documents",
-          (document_record(d, result.words.get(d.id)) for d in corpus.documents))
-    array("passages", (passage_record(p) for p in shown))
-    array("clusters", (cluster_record(c) for c in result.clusters), last=not extra)
+    array("documents", (_indented(document_record(d, result.words.get(d.id)), 2)
+                        for d in corpus.documents))
+    array("passages", (_passage_text(p, 2) for p in shown))
+    array("clusters", (_indented(cluster_record(c), 2) for c in result.clusters),
+          last=not extra)
     items = list((extra or {}).items())
     for n, (key, value) in enumerate(items):
         out.write(f"  {json.dumps(key)}: {_indented(value, 1)}"
