@@ -133,3 +133,12 @@ def test_series_regex_without_corpus_toml(tmp_path: Path) -> None:
     assert clusters[0]["earliest"] == "19160103_sn1-ed-1_seq-1"
     bad = runner.invoke(app, [*base, "--series", "nogroup"])
     assert bad.exit_code == 1 and bad.output.startswith("Error: --series needs a group")
+
+
+def test_within_series_passages_are_marked_in_the_table(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    plain = runner.invoke(app, ["reuse", str(folder)]).output
+    marked = runner.invoke(app, ["reuse", str(folder), "--within-series"]).output
+    # One passage of the three is sn1 reprinting itself: marked, in its id column.
+    assert "same" not in plain and marked.count("same") == 1
+    assert any(line.split()[:1] == ["same"] for line in marked.splitlines())
