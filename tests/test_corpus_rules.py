@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from annotate.cli import app
 from annotate.corpus import load_corpus
-from annotate.corpus_rules import iso_date
+from annotate.corpus_rules import iso_date, read_series_table, series_from_names
+from annotate.errors import AnnotateError
 
 runner = CliRunner()
 STORY = ("The committee of the state legislature met yesterday in the capitol and resolved "
@@ -142,3 +145,28 @@ def test_within_series_passages_are_marked_in_the_table(tmp_path: Path) -> None:
     # One passage of the three is sn1 reprinting itself: marked, in its id column.
     assert "same" not in plain and marked.count("same") == 1
     assert any(line.split()[:1] == ["same"] for line in marked.splitlines())
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=300), csv_table=st.booleans())
+def test_fuzzed_series_tables_fail_cleanly(tmp_path: Path, data: bytes, csv_table: bool) -> None:
+    path = tmp_path / ("t.csv" if csv_table else "t.json")
+    path.write_bytes(data)
+    try:
+        table = read_series_table(path, "lccn", "name", "place")
+    except AnnotateError as e:
+        assert str(e).startswith(str(path)) and "\n" not in str(e)
+    else:
+        assert all(isinstance(k, str) for k in table)
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=st.lists(st.text(max_size=30), max_size=8), regex=st.text(max_size=12))
+def test_series_regex_never_crashes(names: list[str], regex: str) -> None:
+    try:
+        found = series_from_names({f"d{i}": n for i, n in enumerate(names)}, regex)
+    except AnnotateError as e:
+        assert str(e).startswith("--series")
+    else:
+        assert set(found) <= {f"d{i}" for i in range(len(names))}

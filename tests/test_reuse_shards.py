@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from annotate.corpus import load_corpus
+import random
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from annotate.corpus import Corpus, load_corpus
+from annotate.model import Document, Metadata
 from annotate.reuse import find_reuse, fingerprint, make_shard, shard_count
 from tests.conftest import SEEDS
 
@@ -25,4 +32,23 @@ def test_sharded_result_is_identical() -> None:
     one = find_reuse(corpus, min_bits=0, min_words=4)
     many = find_reuse(corpus, min_bits=0, min_words=4, shard_shingles=500)
     assert many.shards > 5 and one.shards == 1
+    assert many.passages == one.passages and many.clusters == one.clusters
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), shard_shingles=st.integers(20, 400))
+def test_any_shard_size_gives_the_same_passages(seed: int, shard_shingles: int) -> None:
+    rng = random.Random(seed)
+    words = ("border asylum returns gangs vessel channel funding agency summit treaty route "
+             "the of and to in a is that for").split()
+    shared = " ".join(rng.choice(words) for _ in range(40))
+    texts = []
+    for _ in range(4):
+        body = [rng.choice(words) for _ in range(150)]
+        cut = rng.randrange(150)
+        texts.append(" ".join(body[:cut]) + " " + shared + " " + " ".join(body[cut:]))
+    corpus = Corpus(tuple(Document(Path(f"d{i}.txt"), t, Metadata(f"d{i}"))
+                          for i, t in enumerate(texts)))
+    one = find_reuse(corpus, min_bits=0)
+    many = find_reuse(corpus, min_bits=0, shard_shingles=shard_shingles)
     assert many.passages == one.passages and many.clusters == one.clusters
