@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from annotate.corpus import Corpus, load_corpus
 from annotate.model import Document, Metadata
 from annotate.reuse import find_reuse, fingerprint, make_shard, shard_count
+from annotate.reuse.shards import Shard, cut_shards
 from tests.conftest import SEEDS
 
 
@@ -25,6 +26,17 @@ def test_shards_partition_the_index() -> None:
     assert shard_count(fps, 100) == -(-sum(len(f.hashes) for f in fps) // 100)
     # Stopword-only shingles (hashed 0) seed nothing and are left out of every shard.
     assert 0 not in whole.hashes and len(whole.hashes) < sum(len(f.hashes) for f in fps)
+
+
+def test_chunks_cut_into_shards_gather_to_the_same_shards() -> None:
+    fps = [fingerprint(str(i), p.read_text(encoding="utf-8"))
+           for i, p in enumerate(sorted(SEEDS.glob("*.txt")))]
+    chunks = [cut_shards(fps[:2], 3), cut_shards(fps[2:], 3, first_doc=2)]
+    for k in range(3):
+        gathered = Shard.concat([chunk[k] for chunk in chunks])
+        whole = make_shard(fps, k, 3)
+        for field in ("hashes", "docs", "pos"):
+            assert getattr(gathered, field).tolist() == getattr(whole, field).tolist()
 
 
 def test_sharded_result_is_identical() -> None:

@@ -25,6 +25,15 @@ class Shard:
     docs: IntArray
     pos: IntArray
 
+    @staticmethod
+    def concat(parts: Sequence[Shard]) -> Shard:
+        """One shard from its pieces, in document order (pieces of consecutive chunks)."""
+        if len(parts) == 1:
+            return parts[0]
+        return Shard(np.concatenate([p.hashes for p in parts] or [np.zeros(0, np.uint64)]),
+                     np.concatenate([p.docs for p in parts] or [np.zeros(0, np.int32)]),
+                     np.concatenate([p.pos for p in parts] or [np.zeros(0, np.int32)]))
+
 
 def shard_count(fps: Sequence[Fingerprint], shard_shingles: int = SHARD_SHINGLES) -> int:
     """How many shards keep each under `shard_shingles` occurrences (on average)."""
@@ -53,3 +62,12 @@ def make_shard(fps: Sequence[Fingerprint], k: int, n_shards: int) -> Shard:
     if not hashes:
         return Shard(np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.int32))
     return Shard(np.concatenate(hashes), np.concatenate(docs), np.concatenate(pos))
+
+
+def cut_shards(fps: Sequence[Fingerprint], n_shards: int, first_doc: int = 0) -> list[Shard]:
+    """Every shard's piece of a chunk of fingerprints (document `first_doc` onwards): what a
+    distributed engine maps over chunks before gathering each shard's pieces (`Shard.concat`
+    of the pieces in chunk order equals `make_shard` over all the fingerprints). The local
+    engine instead cuts one whole shard at a time, so only one is ever in memory."""
+    pieces = [make_shard(fps, k, n_shards) for k in range(n_shards)]
+    return [Shard(p.hashes, p.docs + np.int32(first_doc), p.pos) for p in pieces]
