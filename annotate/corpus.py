@@ -17,6 +17,7 @@ from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
 
+from annotate.corpus_rules import RULE_TABLES, FolderRules, read_rules
 from annotate.errors import CorpusError, InputError, MetadataError
 from annotate.files import MAX_CODEBOOK, read_input
 from annotate.model import Document, Metadata, date_precision
@@ -35,7 +36,7 @@ FORMATS = {
     ".tei": "tei",
 }
 META_KEYS = frozenset(
-    "file id title date speakers author body genre source language note".split()
+    "file id title date speakers author body genre source language note series".split()
 )
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
@@ -234,13 +235,13 @@ def read_sidecar(
     except RecursionError:  # tomllib recurses once per nested array or inline table
         raise MetadataError(f"{name}: arrays or tables nested too deeply") from None
     lines = _Lines(raw)
-    unknown_top = set(data) - {"corpus", "document"}
+    unknown_top = set(data) - {"corpus", "document"} - RULE_TABLES
     if unknown_top:
         key = sorted(unknown_top)[0]
         line = lines.first(re.compile(rf"\s*\[?\[?\s*{re.escape(key)}\b"))
         raise MetadataError(
-            f"{name}, line {line}: unknown table or key {key!r} (expected [corpus] and "
-            "[[document]])"
+            f"{name}, line {line}: unknown table or key {key!r} (expected [corpus], "
+            "[[document]], [files] and [series])"
         )
     corpus_table = data.get("corpus", {})
     if not isinstance(corpus_table, dict):
@@ -318,6 +319,7 @@ def read_sidecar(
             language=entry.get("language"),
             note=entry.get("note"),
             origin=SIDECAR,
+            series=entry.get("series"),
         )
     return corpus_name, result
 
@@ -358,11 +360,17 @@ def load_corpus(
             raise InputError(f"{p}: no such file or directory")
     sidecars: dict[Path, tuple[str | None, dict[str, Metadata]]] = {}
     bad_entries: list[str] = []
+    rules: dict[Path, FolderRules] = {}
     for parent in dict.fromkeys(f.parent for f in files):
         toml_path = parent / SIDECAR
         if os.path.lexists(toml_path):
             sidecars[parent] = read_sidecar(toml_path, bad_entries if skip_bad else None)
-    corpus = _read_all(files, sidecars, skip_bad)
+            # read_sidecar has checked the file (regular, bounded, valid TOML) already.
+            folder_rules = read_rules(toml_path, tomllib.loads(
+                read_input(toml_path, limit=MAX_CODEBOOK).decode("utf-8-sig")))
+            if folder_rules is not None:
+                rules[parent] = folder_rules
+    corpus = _read_all(files, sidecars, skip_bad, rules)
     if bad_entries:
         corpus = replace(corpus, skipped=(*bad_entries, *corpus.skipped))
     return corpus
@@ -372,6 +380,7 @@ def _read_all(
     files: Iterable[Path],
     sidecars: dict[Path, tuple[str | None, dict[str, Metadata]]],
     skip_bad: bool,
+    rules: dict[Path, FolderRules] | None = None,
 ) -> Corpus:
     docs: list[Document] = []
     skipped: list[str] = []
@@ -380,6 +389,8 @@ def _read_all(
         meta = sidecars.get(f.parent, (None, {}))[1].get(f.name)
         try:
             doc = read_document(f, meta)
+            if rules and f.parent in rules:
+                doc = rules[f.parent].apply(doc, explicit=meta is not None)
             if doc.id in seen:
                 raise CorpusError(
                     f"{f}: duplicate document id {doc.id!r} (also {seen[doc.id]}); "

@@ -90,6 +90,10 @@ class Metadata:
     language: str | None = None
     note: str | None = None
     origin: str = "file name"  # where the metadata came from: corpus.toml, html, tei, file name
+    # The publication a document belongs to (a newspaper's LCCN, say): reuse between two
+    # documents of one series is a paper reprinting itself, not reuse (annotate reuse --series).
+    series: str | None = None
+    place: str | None = None  # place of publication, from a series table
 
     def __post_init__(self) -> None:
         if self.date is not None:
@@ -239,6 +243,8 @@ class Passage:
     words: int
     a: Side
     b: Side
+    bits: float = 0.0  # evidence against chance: see annotate/reuse/chance.py
+    same_series: bool = False  # both sides from one series (kept by --within-series)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,8 @@ def document_summary(d: Document) -> dict[str, Any]:
         "title": m.title,
         "date": m.date,
         "date_precision": m.date_precision,
+        "series": m.series,
+        "place": m.place,
         "speakers": list(m.speakers),
         "author": m.author,
         "body": m.body,
@@ -80,15 +82,22 @@ def corpus_table(c: Corpus) -> Table:
     table = Table(title=f"{title} ({n} document{'' if n == 1 else 's'})", title_justify="left")
     table.add_column("id", no_wrap=True, style="bold")
     table.add_column("date", no_wrap=True)
+    with_series = any(d.meta.series for d in c.documents)
+    if with_series:
+        table.add_column("series", no_wrap=True, max_width=12)
     table.add_column("title", ratio=3, overflow="fold")
     table.add_column("speakers", ratio=2, overflow="fold")
     table.add_column("words", justify="right", no_wrap=True)
     table.add_column("sentences", justify="right", no_wrap=True)
     for d in c.documents:
+        title = d.meta.title or ""
+        if d.meta.place:
+            title += f" ({d.meta.place})"
         table.add_row(
             visible(d.id),
             date_label(d),
-            visible(d.meta.title or ""),
+            *([visible(d.meta.series or "")] if with_series else []),
+            visible(title),
             visible(", ".join(d.meta.speakers) or d.meta.author or ""),
             f"{word_count(d.text):,}",
             str(len(d.sentences)),

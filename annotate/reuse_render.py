@@ -62,6 +62,8 @@ def passage_table(
         label = Text(p.id)
         if p.cluster:
             label.append(f"\n{p.cluster}", style="cyan")
+        if p.same_series:  # kept by --within-series: a paper reprinting itself
+            label.append("\nsame\nseries", style="yellow")
         a = Text(_where(p.a), style="cyan")
         a.append("\n" + excerpt(p.a.text, limit), style="default")
         b = Text(_where(p.b), style="cyan")

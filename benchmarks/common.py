@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import resource
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT.parent / "shared" / "corpora"
 SPEECHES = CORPORA / "speeches"
 CHRONAM = CORPORA / "chronam-1916-01"
+CHRONAM_MORE = CORPORA / "chronam-1916-02-04"
 
 
 def joined_text(target_chars: int = 1_000_000) -> tuple[str, str]:
@@ -61,3 +66,80 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
              for r in cells]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
+
+
+# --- one case in a fresh process, measured from outside --------------------------------------
+
+
+def _children() -> dict[int, list[int]]:
+    """Parent pid -> child pids, from /proc (Linux)."""
+    kids: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        kids.setdefault(parent, []).append(int(d))
+    return kids
+
+
+def tree_pss_mb(root: int) -> float:
+    """Proportional set size of `root` and all its descendants, MB: each page shared between
+    them (a forked worker's copy-on-write memory) is counted once in total, unlike a sum of
+    resident sets, and no process inherits another's peak (as ru_maxrss does across fork)."""
+    kids = _children()
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(kids.get(pid, ()))
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += sum(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 1024
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_pss_mb: float | None  # None where /proc is not there to sample
+    stdout: str
+    returncode: int
+
+
+def run_measured(argv: list[str], *, every: float = 0.05, stdout_to: str | None = None) -> Run:
+    """Run `argv` as a fresh process; wall time and the peak PSS of its process tree, sampled
+    every `every` seconds from /proc/<pid>/smaps_rollup. With `stdout_to`, output goes to
+    that file (e.g. /dev/null) instead of being captured."""
+    sink = open(stdout_to, "w") if stdout_to else subprocess.PIPE  # noqa: SIM115
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    peak = 0.0
+    can_sample = Path("/proc/self/smaps_rollup").exists()
+    out_parts: list[str] = []
+    reader = None
+    if not stdout_to:
+        import threading
+
+        assert proc.stdout is not None
+        stream = proc.stdout
+        reader = threading.Thread(target=lambda: out_parts.append(stream.read()), daemon=True)
+        reader.start()
+    while proc.poll() is None:
+        if can_sample:
+            peak = max(peak, tree_pss_mb(proc.pid))
+        time.sleep(every)
+    seconds = time.perf_counter() - t0
+    if reader is not None:
+        reader.join()
+    err = proc.stderr.read() if proc.stderr else ""
+    if stdout_to:
+        sink.close()  # type: ignore[union-attr]
+    if proc.returncode:
+        print(f"  ! {' '.join(argv[:4])}… exited {proc.returncode}: {err.strip()[-300:]}",
+              file=sys.stderr)
+    return Run(seconds, peak if can_sample else None, "".join(out_parts), proc.returncode)

@@ -23,6 +23,7 @@ GOLDEN = DATA / "reuse"
 def test_cli_defaults_match_the_core() -> None:
     assert command.MIN_WORDS == core.DEFAULT_MIN_WORDS
     assert command.MAX_DF == core.DEFAULT_MAX_DF
+    assert command.MIN_BITS == core.DEFAULT_MIN_BITS
 
 
 def test_reuse_json_shape_and_offsets() -> None:
@@ -35,7 +36,9 @@ def test_reuse_json_shape_and_offsets() -> None:
     paths = {d["id"]: Path(d["path"]) for d in data["documents"]}
     assert data["passages"]
     for p in data["passages"]:
-        assert set(p) == {"id", "cluster", "similarity", "words", "a", "b"}
+        assert set(p) == {"id", "cluster", "similarity", "words", "bits", "same_series",
+                          "a", "b"}
+        assert p["bits"] >= core.DEFAULT_MIN_BITS or p["cluster"]
         for side in (p["a"], p["b"]):
             assert set(side) == {"doc", "start", "end", "text"}
             text = paths[side["doc"]].read_text(encoding="utf-8")
@@ -51,7 +54,8 @@ def test_reuse_json_shape_and_offsets() -> None:
 
 
 def test_reuse_limit_and_doc() -> None:
-    result = runner.invoke(app, ["reuse", str(SEEDS), "--json", "--limit", "2", "--doc", "002"])
+    result = runner.invoke(app, ["reuse", str(SEEDS), "--json", "--limit", "2", "--doc", "002",
+                                 "--min-bits", "0"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert len(data["passages"]) == 2 and data["total_passages"] == 2
@@ -62,7 +66,7 @@ def test_reuse_max_df_option() -> None:
     # Every document is allowed (30 > 5), so the result is the default one; 0 is refused.
     result = runner.invoke(app, ["reuse", str(SEEDS), "--json", "--max-df", "30"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["total_passages"] == 6
+    assert json.loads(result.output)["total_passages"] == 4
     bad = runner.invoke(app, ["reuse", str(SEEDS), "--max-df", "0"])
     assert bad.exit_code == 1 and bad.output == "Error: --max-df must be above 0, not 0.0\n"
     # NaN and infinity are refused too (they used to end in a traceback).
@@ -75,7 +79,7 @@ def test_reuse_max_df_option() -> None:
 def test_reuse_table() -> None:
     result = runner.invoke(app, ["reuse", str(SEEDS)], env={"COLUMNS": "100"})
     assert result.exit_code == 0, result.output
-    assert "6 shared passages of 6+ words in 5 documents" in result.output
+    assert "4 shared passages of 6+ words in 5 documents" in result.output
     assert "004 (2007-04–2007-06) → 001 (2023-06)" in result.output
 
 
@@ -118,3 +122,48 @@ def test_compare_view_without_passages_and_styles() -> None:
     assert "No shared passages of 6+ words." in text
     words = [word_count(corpus.get(d).text) for d in ("000", "002")]
     assert f"… {words[0]} words …" in text and f"… {words[1]} words …" in text
+
+
+def test_streamed_json_is_the_json_of_the_whole() -> None:
+    import io
+
+    from annotate.corpus import load_corpus
+    from annotate.reuse import find_reuse, reuse_json, write_json, write_jsonl
+
+    corpus = load_corpus([SEEDS])
+    result = find_reuse(corpus, min_bits=0)
+    out = io.StringIO()
+    extra = {"total_passages": len(result.passages), "min_words": 6}
+    write_json(out, corpus, result, extra=extra)
+    whole = reuse_json(corpus, result) | extra
+    assert out.getvalue() == json.dumps(whole, ensure_ascii=False, indent=2) + "\n"
+    lines = io.StringIO()
+    write_jsonl(lines, result, limit=3)
+    assert [json.loads(x) for x in lines.getvalue().splitlines()] == whole["passages"][:3]
+
+
+def test_reuse_jsonl_and_min_bits_cli() -> None:
+    lines = runner.invoke(app, ["reuse", str(SEEDS), "--jsonl"]).output.splitlines()
+    assert len(lines) == 4 and all(json.loads(x)["bits"] >= 58 for x in lines)
+    off = runner.invoke(app, ["reuse", str(SEEDS), "--jsonl", "--min-bits", "0"]).output
+    assert len(off.splitlines()) == 6
+    bad = runner.invoke(app, ["reuse", str(SEEDS), "--min-bits", "-1"])
+    assert bad.exit_code == 2
+
+
+def test_hand_written_passage_json_matches_json_dumps() -> None:
+    import io
+
+    from annotate.corpus import Corpus
+    from annotate.model import Passage, Side
+    from annotate.reuse import ReuseResult, reuse_json, write_json
+
+    odd = 'line\nbreak "quoted" back\\slash \x00\x1b é ’ \u2028 😀'
+    p = Passage("r1", None, 0.123, 7, Side("a", 0, 5, odd), Side("b", 3, 9, odd[::-1]),
+                66.25, True)
+    q = Passage("r2", "c1", 1.0, 9, Side("a", 5, 9, ""), Side("c", 0, 1, "x"))
+    result = ReuseResult((p, q), ())
+    out = io.StringIO()
+    write_json(out, Corpus(()), result)
+    assert out.getvalue() == json.dumps(reuse_json(Corpus(()), result), ensure_ascii=False,
+                                        indent=2) + "\n"

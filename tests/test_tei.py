@@ -387,7 +387,7 @@ def test_collation_readings_rebuild_each_witness() -> None:
 
     c = seed_corpus()
     a, b = c.get("003"), c.get("002")
-    passages = find_reuse(Corpus((a, b))).passages
+    passages = find_reuse(Corpus((a, b)), min_bits=0).passages  # chance rule off: a short pair
     assert passages
     root = collation_tree(a, b, passages)
     assert len(root.findall(f".//{tei('app')}")) > 1, "aligned on the shared passage"

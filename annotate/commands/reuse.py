@@ -9,10 +9,11 @@ import typer
 from annotate.commands.common import JsonOpt, PathsArg, guarded, load, print_json
 from annotate.completion import complete_document
 
-# Mirrors annotate.reuse.DEFAULT_MIN_WORDS / DEFAULT_MAX_DF (not imported: keeps --help fast);
-# tests check they agree.
+# Mirrors annotate.reuse.DEFAULT_MIN_WORDS / DEFAULT_MAX_DF / DEFAULT_MIN_BITS (not imported:
+# keeps --help fast); tests check they agree.
 MIN_WORDS = 6
 MAX_DF = 0.05
+MIN_BITS = 66.0
 
 MinWordsOpt = Annotated[
     int,
@@ -20,6 +21,20 @@ MinWordsOpt = Annotated[
         "--min-words", "-m", min=1,
         help="Shortest passage reported, in matching words (shorter shared phrases are "
         "formulas, not reuse).",
+    ),
+]
+
+
+MinBitsOpt = Annotated[
+    float,
+    typer.Option(
+        "--min-bits", min=0,
+        help="Chance rule: least evidence a passage needs, in bits. Each word the two sides "
+        "share counts -log2 of its frequency in running text (the corpus's own, blended with "
+        "general English for small corpora): 'the' is 4 bits, 'smuggling' 18, so six rare "
+        "words in a row (about 90) pass and a stock phrase of common ones (50-62) does not. "
+        "A passage found in three or more documents needs 8 bits fewer. 0 turns the rule "
+        "off.",
     ),
 ]
 
@@ -42,32 +57,63 @@ def register(app: typer.Typer) -> None:
                 "fewer than 10 documents.",
             ),
         ] = MAX_DF,
+        min_bits: MinBitsOpt = MIN_BITS,
+        series: Annotated[
+            str | None,
+            typer.Option(
+                "--series", metavar="REGEX",
+                help="The series of each document (a newspaper, say) is the first group of "
+                "REGEX over its file name, e.g. '_([^-]+)-ed'; a series set in corpus.toml "
+                "wins. Passages between two documents of one series are left out.",
+            ),
+        ] = None,
+        within_series: Annotated[
+            bool,
+            typer.Option("--within-series",
+                         help="Keep passages within one series, marked as such."),
+        ] = False,
         json_out: JsonOpt = False,
+        jsonl: Annotated[
+            bool,
+            typer.Option("--jsonl", help="One passage a line as JSON (the --json passage "
+                         "records), for tools that stream."),
+        ] = False,
         limit: Annotated[
             int | None,
             typer.Option("--limit", "-n", min=1, help="Show only the first N passages."),
         ] = None,
     ) -> None:
         """Passages shared by two or more documents, verbatim or with small edits, ranked
-        longest and most similar first; clusters of passages found in three or more."""
+        longest and most similar first; clusters of passages found in three or more.
+        A passage must be unlikely by chance (--min-bits) and, with series, cross them."""
 
         def run() -> None:
-            from annotate.reuse import find_reuse, reuse_json
+            import sys
+
+            from annotate.reuse import find_reuse, write_json, write_jsonl
 
             corpus = load(paths)
+            by_name = None
+            if series is not None:
+                from annotate.corpus_rules import series_from_names
+
+                by_name = series_from_names({d.id: d.path.name for d in corpus.documents},
+                                            series)
             result = _with_progress(
                 lambda progress: find_reuse(
-                    corpus, min_words=min_words, doc=doc, max_df=max_df, progress=progress
+                    corpus, min_words=min_words, doc=doc, max_df=max_df, progress=progress,
+                    min_bits=min_bits, series=by_name, within_series=within_series,
                 ),
                 large=sum(len(d.text) for d in corpus.documents) > 2_000_000,
             )
-            shown = result.passages[:limit] if limit else result.passages
+            if jsonl:
+                write_jsonl(sys.stdout, result, limit=limit)
+                return
             if json_out:
-                data = reuse_json(corpus, result)
-                data["passages"] = data["passages"][: len(shown)]
-                data["total_passages"] = len(result.passages)
-                data["min_words"] = min_words
-                print_json(data)
+                write_json(sys.stdout, corpus, result, limit=limit, extra={
+                    "total_passages": len(result.passages), "min_words": min_words,
+                    "min_bits": min_bits,
+                })
                 return
             from annotate.render import console
             from annotate.reuse_render import reuse_view
@@ -98,25 +144,26 @@ def register(app: typer.Typer) -> None:
         diff of what changed, and the unshared stretches between them shown compactly."""
 
         def run() -> None:
-            from annotate.corpus import Corpus
             from annotate.errors import CorpusError
             from annotate.render import console
-            from annotate.reuse import find_reuse
+            from annotate.reuse import find_reuse, passages_between
             from annotate.reuse_render import compare_view
 
             corpus = load(paths)
             da, db = corpus.get(a), corpus.get(b)
             if da.id == db.id:
                 raise CorpusError(f"compare needs two different documents, got {da.id} twice")
-            result = find_reuse(Corpus((da, db)), min_words=min_words)
+            # The passages of `a` with the whole corpus, so a phrase that travels through
+            # other documents counts as such (the chance rule), then those shared with `b`.
+            result = find_reuse(corpus, min_words=min_words, doc=da.id)
+            between = passages_between(result, da.id, db.id)
             if json_out:
                 from annotate.compare_json import compare_json
 
-                print_json(compare_json(da, db, result.passages, min_words=min_words))
+                print_json(compare_json(da, db, between, min_words=min_words))
                 return
             con = console(width)
-            con.print(compare_view(da, db, result.passages, min_words=min_words,
-                                   width=con.width))
+            con.print(compare_view(da, db, between, min_words=min_words, width=con.width))
 
         guarded(run)
 

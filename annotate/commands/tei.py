@@ -142,10 +142,11 @@ def register(app: typer.Typer) -> None:
                 a, b = corpus.get(names[0]), corpus.get(names[1])
                 passages: tuple[Passage, ...] = ()
                 if not no_reuse:
-                    from annotate.corpus import Corpus
-                    from annotate.reuse import find_reuse
+                    from annotate.reuse import find_reuse, passages_between
 
-                    passages = find_reuse(Corpus((a, b))).passages
+                    # The passages `annotate compare A B` shows: A against the whole corpus
+                    # (so the chance rule sees a phrase that travels), then those with B.
+                    passages = tuple(passages_between(find_reuse(corpus, doc=a.id), a.id, b.id))
                 write_out(target, collation_bytes(a, b, passages), force=force)
                 typer.echo(f"Wrote {where(target)}: collation of {a.id} and {b.id}, aligned on "
                            f"{len(passages)} shared passages", err=to_stdout(target))

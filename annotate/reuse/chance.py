@@ -1,0 +1,118 @@
+"""The chance rule: a shared passage counts as reuse only when its matching words are unlikely
+to line up by chance.
+
+Each word carries `-log2 p(word)` bits, p being how often the word occurs in running text; a
+passage's evidence is the sum over the words its two sides share (each as often as the side
+with fewer of it: close to the aligned matching words, and cheap to count). Common words are
+cheap ("the" is 4 bits, "free" 11) and rare ones dear ("smuggling" 18), so six rare words in
+a row (about 90 bits) are strong evidence while a stock phrase of six common ones ("no such
+thing as a free", 54 bits) is not. A passage needs `DEFAULT_MIN_BITS`; one that is part of
+a cluster (the same words in three or more documents: chance phrases rarely travel) needs
+RECUR_BITS fewer. So the Home Office formula "with no right to be in the UK" (61 bits), in
+four statements from 2007 to 2025, is reuse, while a 7-word stock phrase between two
+speeches ("we will not stand by and let", 62) is not. The defaults were chosen on the
+planted-passage benchmark (benchmarks/bench_reuse.py), which prints the figures.
+
+p blends the corpus's own word frequencies with a general English list (`wordfreq`'s
+"large" list, shipped offline inside that package): the corpus counts for
+`T / (T + PRIOR_TOKENS)` of it, T being the corpus's length in words, so a big corpus of
+newspaper OCR speaks for itself while five statements lean on general English.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from annotate.reuse.fingerprint import Fingerprint, word_hash
+from annotate.reuse.params import HashArray
+from annotate.text import normalise
+
+DEFAULT_MIN_BITS = 66.0
+# A passage that is part of a cluster (the same words in three or more documents) needs this
+# many bits fewer: a chance phrase rarely travels.
+RECUR_BITS = 8.0
+# Corpus length (words) at which the corpus's own frequencies count as much as the list's.
+PRIOR_TOKENS = 250_000
+# Frequency given to a word the general list lacks (its rarest words are about 1e-8).
+UNKNOWN_FREQ = 1e-9
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class WordBits:
+    """Bits of each word of a corpus: `bits[i]` for the word hashed `hashes[i]` (sorted)."""
+
+    hashes: HashArray
+    bits: FloatArray
+
+    def shared_bits(self, a: HashArray, b: HashArray) -> float:
+        """Evidence of two aligned stretches of words: the bits of the words both have
+        (each as often as the side with fewer of it)."""
+        # Counters of Python ints: a few numpy calls per passage cost more than this.
+        common = Counter(a.tolist()) & Counter(b.tolist())
+        if not common:
+            return 0.0
+        keys = np.fromiter(common, np.uint64, len(common))
+        counts = np.fromiter(common.values(), np.float64, len(common))
+        at = np.minimum(np.searchsorted(self.hashes, keys), max(0, len(self.hashes) - 1))
+        if len(self.hashes) == 0:
+            return float(counts.sum()) * -math.log2(UNKNOWN_FREQ)
+        bits = np.where(self.hashes[at] == keys, self.bits[at], -math.log2(UNKNOWN_FREQ))
+        return float(bits @ counts)
+
+
+@lru_cache(maxsize=1)
+def general_frequencies() -> tuple[HashArray, FloatArray]:
+    """The general English list as (sorted word hashes, frequencies), read once a process."""
+    from wordfreq import get_frequency_dict
+
+    freq = get_frequency_dict("en", wordlist="large")
+    # The list is lower case already; only words with typographic marks need `normalise`.
+    hashes = np.fromiter((word_hash(w if w.isascii() else normalise(w)) for w in freq),
+                         np.uint64, len(freq))
+    values = np.fromiter(freq.values(), np.float64, len(freq))
+    order = np.argsort(hashes, kind="stable")
+    hashes, values = hashes[order], values[order]
+    # Words that normalise alike (rare) keep their summed frequency.
+    first = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+    return hashes[first], np.add.reduceat(values, first) if len(values) else values
+
+
+def word_counts(fp: Fingerprint) -> tuple[HashArray, npt.NDArray[np.int64]]:
+    """Per document (mappable): its distinct words and how often each occurs."""
+    words, counts = np.unique(fp.words, return_counts=True)
+    return words, counts.astype(np.int64)
+
+
+def word_bits(
+    counts: Sequence[tuple[HashArray, npt.NDArray[np.int64]]], general: bool = True
+) -> WordBits:
+    """Bits of every word of the corpus from the per-document `word_counts` (a reduction),
+    blended with the general list (`general=False` leaves it out: the corpus alone)."""
+    if not counts:
+        return WordBits(np.zeros(0, np.uint64), np.zeros(0, np.float64))
+    words = np.concatenate([w for w, _ in counts])
+    n = np.concatenate([c for _, c in counts])
+    order = np.argsort(words, kind="stable")
+    words, n = words[order], n[order]
+    first = np.flatnonzero(np.r_[True, words[1:] != words[:-1]]) if len(words) else order
+    words, n = words[first], np.add.reduceat(n, first) if len(n) else n
+    total = max(1, int(n.sum()))
+    p_corpus = n / total
+    if general:
+        g_hashes, g_freq = general_frequencies()
+        at = np.minimum(np.searchsorted(g_hashes, words), max(0, len(g_hashes) - 1))
+        p_general = np.where(g_hashes[at] == words, g_freq[at], UNKNOWN_FREQ)
+        weight = total / (total + PRIOR_TOKENS)
+        p = weight * p_corpus + (1 - weight) * p_general
+    else:
+        p = p_corpus
+    return WordBits(words, -np.log2(p))

@@ -1,0 +1,243 @@
+"""The local engine: the stages mapped over this machine's processes.
+
+fingerprint (per document, in worker processes for large corpora) -> shards of the shingle
+index, grouped one at a time (bounded memory) -> seeds of document pairs -> runs -> aligned
+passages (per pair, in forked worker processes when there are many) -> clusters. Every
+stage is a function of plain data, so another engine can map the same functions elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_all_start_methods, get_context
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from annotate.errors import AnnotateError
+from annotate.model import Cluster, Document, Passage, Side
+from annotate.reuse.align import Match, align_pair
+from annotate.reuse.chance import (
+    DEFAULT_MIN_BITS,
+    RECUR_BITS,
+    WordBits,
+    word_bits,
+    word_counts,
+)
+from annotate.reuse.clusters import Span, in_clusters, name_clusters
+from annotate.reuse.fingerprint import Fingerprint, fingerprints
+from annotate.reuse.params import (
+    DEFAULT_GAP,
+    DEFAULT_MAX_DF,
+    DEFAULT_MIN_WORDS,
+    DEFAULT_NGRAM,
+    PARALLEL_RUNS,
+    SHARD_SHINGLES,
+)
+from annotate.reuse.seeds import Runs, Seeds, group_shard, pair_slices, seed_runs
+from annotate.reuse.shards import make_shard, shard_count
+
+if TYPE_CHECKING:
+    from annotate.corpus import Corpus
+
+
+@dataclass(frozen=True)
+class ReuseResult:
+    passages: tuple[Passage, ...]
+    clusters: tuple[Cluster, ...]
+    # Words per document id, counted by the fingerprints (outputs need not tokenise again).
+    words: Mapping[str, int] = field(default_factory=dict)
+    shards: int = 1
+
+
+def find_reuse(
+    corpus: Corpus,
+    *,
+    min_words: int = DEFAULT_MIN_WORDS,
+    doc: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    max_df: float = DEFAULT_MAX_DF,
+    ngram: int = DEFAULT_NGRAM,
+    gap: int = DEFAULT_GAP,
+    workers: int | None = None,
+    min_bits: float = DEFAULT_MIN_BITS,
+    series: Mapping[str, str] | None = None,
+    within_series: bool = False,
+    shard_shingles: int = SHARD_SHINGLES,
+) -> ReuseResult:
+    """Every passage of `min_words`+ matching words, unlikely by chance (`min_bits`, see
+    `annotate.reuse.chance`; 0 turns the rule off), shared by two documents, ranked longest
+    and most similar first (`r1`, `r2`, ...), and clusters of passages across 3+ documents.
+
+    `series` maps document ids to a series (a newspaper, say): passages between two
+    documents of one series are left out, or with `within_series` kept and marked.
+
+    The result does not depend on the order of the documents: they are processed in date
+    order (then id). `progress(done, total)` counts documents fingerprinted, then document
+    pairs aligned (`total` grows once the candidate pairs are known).
+    """
+    if min_words < 1:
+        raise AnnotateError(f"--min-words must be at least 1, not {min_words}")
+    if not (0 < max_df < math.inf):  # also refuses NaN
+        raise AnnotateError(f"--max-df must be above 0, not {max_df}")
+    if not (0 <= min_bits < math.inf):
+        raise AnnotateError(f"--min-bits must be 0 or more, not {min_bits}")
+    documents = sorted(corpus.documents, key=lambda d: d.meta.sort_key)
+    focus = None
+    if doc is not None:
+        target = corpus.get(doc)
+        focus = next(i for i, d in enumerate(documents) if d.id == target.id)
+    total = len(documents)
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total)
+
+    fps = fingerprints([(d.id, d.text) for d in documents], ngram, tick, workers)
+    n_shards = shard_count(fps, shard_shingles) if len(fps) > 1 else 0
+    seeds = Seeds.concat([
+        group_shard(make_shard(fps, k, n_shards), len(fps), max_df=max_df, focus=focus)
+        for k in range(n_shards)
+    ])
+    # The shingles have done their work: alignment needs only words and offsets.
+    fps = [replace(f, hashes=np.zeros(0, np.uint64)) for f in fps]
+    codes = series_codes(documents, series)
+    if codes is not None and not within_series:
+        seeds = drop_same_series(seeds, codes)
+    runs = seed_runs(seeds, ngram=ngram, gap=gap, min_words=min_words)
+    del seeds
+    slices = pair_slices(runs)
+    total += len(slices)
+    bits = word_bits([word_counts(f) for f in fps]) if min_bits > 0 and slices else None
+    floor = max(0.0, min_bits - RECUR_BITS)
+    matches = align_all(fps, runs, min_words=min_words, gap=gap, progress=tick,
+                        workers=workers, chance=None if bits is None else (bits, floor))
+    order = {d.id: i for i, d in enumerate(documents)}
+    ranked = sorted(matches, key=_rank)
+    del matches
+    spans = _spans(documents, fps, ranked)
+    if bits is not None and any(m.bits < min_bits for m in ranked):
+        # A phrase found in three or more documents is less likely chance than one pair's:
+        # under `min_bits` (down to `floor`), a passage stays only as part of a cluster.
+        clustered = in_clusters(spans)
+        keep = [i for i, m in enumerate(ranked) if m.bits >= min_bits or i in clustered]
+        ranked, spans = [ranked[i] for i in keep], [spans[i] for i in keep]
+    ids = [f"r{n}" for n in range(1, len(ranked) + 1)]
+    labels, clusters = name_clusters(spans, [m.words for m in ranked], ids, order)
+    passages = tuple(
+        Passage(pid, label, m.similarity, m.words,
+                Side(sa[0], sa[1], sa[2], documents[m.a].text[sa[1] : sa[2]]),
+                Side(sb[0], sb[1], sb[2], documents[m.b].text[sb[1] : sb[2]]), m.bits,
+                codes is not None and bool(codes[m.a] == codes[m.b]))
+        for pid, label, m, (sa, sb) in zip(ids, labels, ranked, spans, strict=True)
+    )
+    words = {f.doc: len(f.words) for f in fps}
+    return ReuseResult(passages, clusters, words, max(1, n_shards))
+
+
+def series_codes(
+    documents: Sequence[Document], series: Mapping[str, str] | None
+) -> np.ndarray | None:
+    """A series number per document (documents without a series get one of their own), or
+    None when no document has a series. The document's own `meta.series` wins over
+    `series`, which maps ids (as `--series` finds them in file names)."""
+    names = [d.meta.series or (series or {}).get(d.id) for d in documents]
+    if not any(names):
+        return None
+    number: dict[str, int] = {}
+    codes = [number.setdefault(n, len(number)) if n else -1 - i for i, n in enumerate(names)]
+    return np.array(codes, dtype=np.int64)
+
+
+def drop_same_series(seeds: Seeds, codes: np.ndarray) -> Seeds:
+    """Seeds between documents of different series only (before any alignment is spent)."""
+    keep = codes[seeds.a] != codes[seeds.b]
+    return Seeds(seeds.a[keep], seeds.b[keep], seeds.pa[keep], seeds.pb[keep])
+
+
+def align_all(
+    fps: Sequence[Fingerprint],
+    runs: Runs,
+    *,
+    min_words: int = DEFAULT_MIN_WORDS,
+    gap: int = DEFAULT_GAP,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    chance: tuple[WordBits, float] | None = None,
+) -> list[Match]:
+    """Stage 3 over every pair that shares seeds; many pairs are split over worker
+    processes (forked, so they share the fingerprints without copying them)."""
+    slices = pair_slices(runs)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if len(runs.a) > PARALLEL_RUNS else 1
+    global _SHARED
+    _SHARED = (fps, runs.a0.tolist(), runs.a1.tolist(), runs.b0.tolist(), runs.b1.tolist(),
+               min_words, gap, chance)
+    try:
+        if workers <= 1 or "fork" not in get_all_start_methods():
+            return _align_slices(slices, progress)
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = max(1, len(slices) // (workers * 8))
+        chunks = [slices[i : i + size] for i in range(0, len(slices), size)]
+        out: list[Match] = []
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            for chunk, found in zip(chunks, pool.map(_align_slices, chunks), strict=True):
+                out.extend(found)
+                if progress:
+                    progress(len(chunk))
+        return out
+    finally:
+        _SHARED = None
+
+
+# What forked workers of `align_all` read: set just before the pool starts, cleared after.
+_SHARED: tuple[Any, ...] | None = None
+
+
+def _align_slices(
+    slices: Sequence[tuple[int, int, int, int]],
+    progress: Callable[[int], None] | None = None,
+) -> list[Match]:
+    assert _SHARED is not None
+    fps, a0, a1, b0, b1, min_words, gap, chance = _SHARED
+    out: list[Match] = []
+    for a, b, first, stop in slices:
+        boxes = zip(a0[first:stop], a1[first:stop], b0[first:stop], b1[first:stop],
+                    strict=True)
+        out.extend(align_pair(a, b, fps[a], fps[b], boxes, min_words=min_words, gap=gap,
+                              chance=chance))
+        if progress:
+            progress(1)
+    return out
+
+
+def _spans(
+    documents: Sequence[Document], fps: Sequence[Fingerprint], matches: Sequence[Match]
+) -> list[tuple[Span, Span]]:
+    """Each match's sides as (document id, start, end) in characters."""
+    out = []
+    for m in matches:
+        fa, fb = fps[m.a], fps[m.b]
+        da, db = documents[m.a], documents[m.b]
+        out.append(((da.id, int(fa.starts[m.a0]), fa.end(m.a1 - 1, da.text)),
+                    (db.id, int(fb.starts[m.b0]), fb.end(m.b1 - 1, db.text))))
+    return out
+
+
+def _rank(m: Match) -> tuple[int, float, int, int, int, int]:
+    return (-m.words, -m.similarity, m.a, m.a0, m.b, m.b0)
+
+
+def passages_between(result: ReuseResult, a: str, b: str) -> list[Passage]:
+    """The passages shared by documents `a` and `b`, in `a`'s text order."""
+    return sorted(
+        (p for p in result.passages if {p.a.doc, p.b.doc} == {a, b}),
+        key=lambda p: (p.a.start if p.a.doc == a else p.b.start),
+    )

@@ -1,0 +1,162 @@
+"""Stage 1, per document: word tokens with offsets, and the hashes of their word n-grams.
+
+Tokens are `annotate.text.TOKEN` matches, compared in their `normalise`d form (case,
+typographic quotes and dashes, line breaks and punctuation do not count). A shingle is
+`ngram` consecutive words, kept unless made of stopwords only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+import numpy as np
+
+from annotate.reuse.params import (
+    DEFAULT_NGRAM,
+    PARALLEL_CHARS,
+    STOPWORDS,
+    HashArray,
+    IntArray,
+)
+from annotate.text import TOKEN, normalise
+
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+_blake2b = hashlib.blake2b
+# Tokens handled at a time: a 200 MB text never becomes 35 million match objects at once.
+_BATCH = 1 << 16
+
+
+@dataclass(frozen=True, eq=False)
+class Fingerprint:
+    """Stage 1 output for one document. `words[i]` is the hash of token i's normalised form
+    (lowest bit set for a stopword) and `starts[i]` its offset; `hashes[i]` is the shingle
+    of tokens i .. i + ngram - 1, or 0 when they are all stopwords (no evidence). A token's
+    end is found again from the text (`end`): one array fewer for a 200 MB document."""
+
+    doc: str
+    starts: IntArray
+    words: HashArray
+    hashes: HashArray
+
+    def end(self, i: int, text: str) -> int:
+        """Where token `i` ends in `text` (the text this fingerprint was made from)."""
+        m = TOKEN.match(text, int(self.starts[i]))
+        assert m is not None
+        return m.end()
+
+
+def word_hash(norm: str) -> int:
+    """Stable 64-bit hash of a normalised word, stopword flag in the lowest bit. Stable (not
+    Python's salted `hash`) so worker processes, and the general word list, agree."""
+    digest = _blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return (int.from_bytes(digest, "little") & ~1) | (norm in STOPWORDS)
+
+
+class _Vocabulary(dict[str, int]):
+    """Raw word -> `word_hash` of its normalised form (raw words repeat, so cache them)."""
+
+    def __missing__(self, word: str) -> int:
+        value = word_hash(normalise(word))
+        self[word] = value
+        return value
+
+
+_VOCAB = _Vocabulary()
+
+
+def fingerprint(doc: str, text: str, ngram: int = DEFAULT_NGRAM) -> Fingerprint:
+    """Tokens with offsets and the hashed word n-grams of one document."""
+    found = TOKEN.finditer(text)
+    starts_parts, words_parts = [], []
+    lookup = _VOCAB.__getitem__
+    while batch := list(islice(found, _BATCH)):
+        # int32 halves the memory of a large corpus; no document is 2 GB long.
+        starts_parts.append(np.fromiter(map(re.Match.start, batch), np.int32, len(batch)))
+        words_parts.append(
+            np.fromiter(map(lookup, map(re.Match.group, batch)), np.uint64, len(batch))
+        )
+        if len(_VOCAB) > 1_000_000:
+            _VOCAB.clear()  # bound memory on huge OCR vocabularies; values are recomputable
+    del batch
+    starts = _join(starts_parts, np.int32)
+    del starts_parts
+    words = _join(words_parts, np.uint64)
+    del words_parts
+    count = max(0, len(words) - ngram + 1)
+    hashes = np.empty(count, dtype=np.uint64)
+    # In slices, so the temporaries stay small whatever the document's length.
+    for lo in range(0, count, _BATCH * 16):
+        hi = min(count, lo + _BATCH * 16)
+        h = hashes[lo:hi]
+        h[:] = words[lo:hi]
+        stop = (words[lo:hi] & np.uint64(1)).astype(bool)
+        for k in range(1, ngram):
+            h *= _MULT
+            h += words[lo + k : hi + k]
+            stop &= (words[lo + k : hi + k] & np.uint64(1)).astype(bool)
+        h[stop] = 0  # (a real shingle hashing to 0, 1 in 2**64, is lost with them)
+    return Fingerprint(doc, starts, words, hashes)
+
+
+def _join(parts: list[Any], dtype: type) -> Any:
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _fingerprint_many(items: Sequence[tuple[str, str]], ngram: int) -> list[Fingerprint]:
+    return [fingerprint(d, t, ngram) for d, t in items]
+
+
+def fingerprints(
+    docs: Sequence[tuple[str, str]],
+    ngram: int = DEFAULT_NGRAM,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> list[Fingerprint]:
+    """Stage 1 over a corpus of (id, text); large corpora are split over worker processes.
+    `progress(n)` is called with the number of documents just finished."""
+    size = sum(len(t) for _, t in docs)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if size > PARALLEL_CHARS else 1
+    if workers <= 1 or len(docs) < 2:
+        out = []
+        for d, t in docs:
+            out.append(fingerprint(d, t, ngram))
+            if progress:
+                progress(1)
+        return out
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = _chunks(docs, workers * 8)
+    results: list[Fingerprint] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for chunk, fps in zip(chunks, pool.map(_fingerprint_many, chunks, [ngram] * len(chunks)),
+                              strict=True):
+            results.extend(fps)
+            if progress:
+                progress(len(chunk))
+    return results
+
+
+def _chunks(
+    docs: Sequence[tuple[str, str]], n: int
+) -> list[Sequence[tuple[str, str]]]:
+    total = sum(len(t) for _, t in docs)
+    target = max(1, total // n)
+    chunks: list[Sequence[tuple[str, str]]] = []
+    begin = size = 0
+    for i, (_, t) in enumerate(docs):
+        size += len(t)
+        if size >= target:
+            chunks.append(docs[begin : i + 1])
+            begin, size = i + 1, 0
+    if begin < len(docs):
+        chunks.append(docs[begin:])
+    return chunks

@@ -1,0 +1,152 @@
+"""`annotate reuse --json` and `--jsonl`, written as they go: one passage at a time, never
+the whole document in memory, and nothing computed that the output does not print (word
+counts come from the fingerprints; no sentence or paragraph segmentation)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TextIO
+
+from annotate.model import Cluster, Document, Passage, Side
+
+if TYPE_CHECKING:
+    from annotate.corpus import Corpus
+    from annotate.reuse.engine import ReuseResult
+
+
+def document_record(d: Document, words: int | None = None) -> dict[str, Any]:
+    """What the reuse outputs say of a document: its metadata, words and characters."""
+    m = d.meta
+    if words is None:
+        from annotate.text import word_count
+
+        words = word_count(d.text)
+    return {
+        "id": d.id,
+        "path": str(d.path),
+        "format": d.format,
+        "title": m.title,
+        "date": m.date,
+        "date_precision": m.date_precision,
+        "series": m.series,
+        "place": m.place,
+        "speakers": list(m.speakers),
+        "author": m.author,
+        "body": m.body,
+        "genre": m.genre,
+        "source": m.source,
+        "words": words,
+        "characters": len(d.text),
+        "metadata_from": m.origin,
+    }
+
+
+def _side(s: Side) -> dict[str, Any]:
+    return {"doc": s.doc, "start": s.start, "end": s.end, "text": s.text}
+
+
+def passage_record(p: Passage) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "cluster": p.cluster,
+        "similarity": p.similarity,
+        "words": p.words,
+        "bits": p.bits,
+        "same_series": p.same_series,
+        "a": _side(p.a),
+        "b": _side(p.b),
+    }
+
+
+def _passage_text(p: Passage, depth: int) -> str:
+    """`passage_record(p)` as `json.dumps(..., indent=2)` lays it out at `depth` levels in,
+    written by hand: with `indent`, json falls back to its pure-Python encoder, several
+    times slower, and a newspaper archive has 100,000s of passages."""
+    pad = "  " * depth
+    s = json.dumps
+
+    def side(x: Side) -> str:
+        return (f'{{\n{pad}    "doc": {s(x.doc, ensure_ascii=False)},\n{pad}    "start": '
+                f'{x.start},\n{pad}    "end": {x.end},\n{pad}    "text": '
+                f'{s(x.text, ensure_ascii=False)}\n{pad}  }}')
+
+    return (f'{{\n{pad}  "id": {s(p.id, ensure_ascii=False)},\n{pad}  "cluster": '
+            f'{s(p.cluster, ensure_ascii=False)},\n{pad}  "similarity": {s(p.similarity)},\n'
+            f'{pad}  "words": {p.words},\n{pad}  "bits": {s(p.bits)},\n'
+            f'{pad}  "same_series": {s(p.same_series)},\n{pad}  "a": {side(p.a)},\n'
+            f'{pad}  "b": {side(p.b)}\n{pad}}}')
+
+
+def cluster_record(c: Cluster) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "passages": list(c.passages),
+        "documents": list(c.documents),
+        "earliest": c.earliest,
+    }
+
+
+def reuse_json(corpus: Corpus, result: ReuseResult) -> dict[str, Any]:
+    """The `annotate reuse --json` shape (stable; the README documents it) as one object:
+
+    - `documents`: `document_record` of every document, in date order;
+    - `passages`, ranked: `id` (`r1`...), `cluster` (a cluster id or null), `similarity`
+      (0-1, on normalised words), `words` (matching words), `bits` (evidence against
+      chance), `same_series`, and `a` and `b`, each `{doc, start, end, text}` with
+      [start, end) code-point offsets into the document's text as read, `text` being
+      exactly that slice; `a` is the earlier document by date (then id);
+    - `clusters`: `id` (`c1`...), `passages` (ids), `documents` (ids, earliest first),
+      `earliest` (a document id).
+    """
+    return {
+        "documents": [document_record(d, result.words.get(d.id)) for d in corpus.documents],
+        "passages": [passage_record(p) for p in result.passages],
+        "clusters": [cluster_record(c) for c in result.clusters],
+    }
+
+
+def _indented(value: Any, depth: int) -> str:
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return text.replace("\n", "\n" + "  " * depth)
+
+
+def write_json(
+    out: TextIO,
+    corpus: Corpus,
+    result: ReuseResult,
+    *,
+    limit: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write `reuse_json` (the first `limit` passages, plus `extra` keys) to `out` as the
+    same text `json.dumps(..., indent=2)` would give, one record at a time."""
+    shown = result.passages[:limit] if limit else result.passages
+
+    def array(key: str, items: Iterator[str], last: bool = False) -> None:
+        out.write(f'  "{key}": [')
+        first = True
+        for item in items:
+            out.write(("\n" if first else ",\n") + "    " + item)
+            first = False
+        out.write(("]" if first else "\n  ]") + ("\n" if last else ",\n"))
+
+    out.write("{\n")
+    array("documents", (_indented(document_record(d, result.words.get(d.id)), 2)
+                        for d in corpus.documents))
+    array("passages", (_passage_text(p, 2) for p in shown))
+    array("clusters", (_indented(cluster_record(c), 2) for c in result.clusters),
+          last=not extra)
+    items = list((extra or {}).items())
+    for n, (key, value) in enumerate(items):
+        out.write(f"  {json.dumps(key)}: {_indented(value, 1)}"
+                  + (",\n" if n < len(items) - 1 else "\n"))
+    out.write("}\n")
+
+
+def write_jsonl(out: TextIO, result: ReuseResult, *, limit: int | None = None) -> None:
+    """One passage a line (`passage_record`, compact), ranked: for tools that stream."""
+    shown = result.passages[:limit] if limit else result.passages
+    for p in shown:
+        out.write(json.dumps(passage_record(p), ensure_ascii=False, separators=(",", ":")))
+        out.write("\n")

@@ -1,0 +1,73 @@
+"""The shingle index cut into shards by hash: every occurrence of a shingle lands in the same
+shard, so each shard is grouped on its own (`seeds.group_shard`) and no process ever holds
+the whole corpus's index. An engine maps the grouping over `range(n_shards)`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from annotate.reuse.fingerprint import Fingerprint
+from annotate.reuse.params import SHARD_SHINGLES, HashArray, IntArray
+
+
+@dataclass(frozen=True, eq=False)
+class Shard:
+    """The shingle occurrences of one shard, in (document, position) order: occurrence i is
+    shingle `hashes[i]` starting at token `pos[i]` of document `docs[i]` (an index into the
+    fingerprint list)."""
+
+    hashes: HashArray
+    docs: IntArray
+    pos: IntArray
+
+    @staticmethod
+    def concat(parts: Sequence[Shard]) -> Shard:
+        """One shard from its pieces, in document order (pieces of consecutive chunks)."""
+        if len(parts) == 1:
+            return parts[0]
+        return Shard(np.concatenate([p.hashes for p in parts] or [np.zeros(0, np.uint64)]),
+                     np.concatenate([p.docs for p in parts] or [np.zeros(0, np.int32)]),
+                     np.concatenate([p.pos for p in parts] or [np.zeros(0, np.int32)]))
+
+
+def shard_count(fps: Sequence[Fingerprint], shard_shingles: int = SHARD_SHINGLES) -> int:
+    """How many shards keep each under `shard_shingles` occurrences (on average)."""
+    total = sum(len(f.hashes) for f in fps)
+    return max(1, math.ceil(total / max(1, shard_shingles)))
+
+
+def _in_shard(hashes: HashArray, k: int, n_shards: int) -> npt.NDArray[np.bool_]:
+    # The high half of the hash: the low bits are also used by the grouping's packed sort.
+    found: npt.NDArray[np.bool_] = (hashes >> np.uint64(32)) % np.uint64(n_shards) == k
+    return found
+
+
+def make_shard(fps: Sequence[Fingerprint], k: int, n_shards: int) -> Shard:
+    """Shard `k` of `n_shards`, cut from the fingerprints (stopword-only shingles, hashed 0,
+    left out)."""
+    hashes, docs, pos = [], [], []
+    for i, f in enumerate(fps):
+        mask = f.hashes != 0
+        if n_shards > 1:
+            mask &= _in_shard(f.hashes, k, n_shards)
+        p = np.flatnonzero(mask).astype(np.int32)
+        hashes.append(f.hashes[p])
+        pos.append(p)
+        docs.append(np.full(len(p), i, dtype=np.int32))
+    if not hashes:
+        return Shard(np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.int32))
+    return Shard(np.concatenate(hashes), np.concatenate(docs), np.concatenate(pos))
+
+
+def cut_shards(fps: Sequence[Fingerprint], n_shards: int, first_doc: int = 0) -> list[Shard]:
+    """Every shard's piece of a chunk of fingerprints (document `first_doc` onwards): what a
+    distributed engine maps over chunks before gathering each shard's pieces (`Shard.concat`
+    of the pieces in chunk order equals `make_shard` over all the fingerprints). The local
+    engine instead cuts one whole shard at a time, so only one is ever in memory."""
+    pieces = [make_shard(fps, k, n_shards) for k in range(n_shards)]
+    return [Shard(p.hashes, p.docs + np.int32(first_doc), p.pos) for p in pieces]
