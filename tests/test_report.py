@@ -173,7 +173,10 @@ def test_annotations_shared_passages_and_colours_are_shown(seeds_report: Path) -
     assert palette(cb).hex("cooperation") in page
     # Both sides of a shared passage link to each other through the passages page.
     passages = (seeds_report / "reuse" / "passages-1.html").read_text(encoding="utf-8")
-    assert passages.count('<section class="passage"') == 6
+    from annotate.reuse import find_reuse
+
+    shared = len(find_reuse(load_corpus([SEEDS])).passages)
+    assert shared > 0 and passages.count('<section class="passage"') == shared
     assert "<del>" in passages or "<ins>" in passages
     clusters = (seeds_report / "reuse" / "clusters-1.html").read_text(encoding="utf-8")
     assert "earliest source" in clusters

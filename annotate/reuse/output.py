@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from annotate.model import Cluster, Document, Passage, Side
+from annotate.sanitize import json_visible
 
 if TYPE_CHECKING:
     from annotate.corpus import Corpus
@@ -111,6 +112,17 @@ def _indented(value: Any, depth: int) -> str:
     return text.replace("\n", "\n" + "  " * depth)
 
 
+class _Visible:
+    """Writes to `out` with C1 controls and bidi overrides as `\\uXXXX` escapes (JSON leaves
+    them raw, and a terminal may act on them); the data read back is the same."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    def write(self, text: str) -> None:
+        self._out.write(json_visible(text))
+
+
 def write_json(
     out: TextIO,
     corpus: Corpus,
@@ -122,16 +134,17 @@ def write_json(
     """Write `reuse_json` (the first `limit` passages, plus `extra` keys) to `out` as the
     same text `json.dumps(..., indent=2)` would give, one record at a time."""
     shown = result.passages[:limit] if limit else result.passages
+    sink = _Visible(out)
 
     def array(key: str, items: Iterator[str], last: bool = False) -> None:
-        out.write(f'  "{key}": [')
+        sink.write(f'  "{key}": [')
         first = True
         for item in items:
-            out.write(("\n" if first else ",\n") + "    " + item)
+            sink.write(("\n" if first else ",\n") + "    " + item)
             first = False
-        out.write(("]" if first else "\n  ]") + ("\n" if last else ",\n"))
+        sink.write(("]" if first else "\n  ]") + ("\n" if last else ",\n"))
 
-    out.write("{\n")
+    sink.write("{\n")
     array("documents", (_indented(document_record(d, result.words.get(d.id)), 2)
                         for d in corpus.documents))
     array("passages", (_passage_text(p, 2) for p in shown))
@@ -139,14 +152,15 @@ def write_json(
           last=not extra)
     items = list((extra or {}).items())
     for n, (key, value) in enumerate(items):
-        out.write(f"  {json.dumps(key)}: {_indented(value, 1)}"
+        sink.write(f"  {json.dumps(key)}: {_indented(value, 1)}"
                   + (",\n" if n < len(items) - 1 else "\n"))
-    out.write("}\n")
+    sink.write("}\n")
 
 
 def write_jsonl(out: TextIO, result: ReuseResult, *, limit: int | None = None) -> None:
     """One passage a line (`passage_record`, compact), ranked: for tools that stream."""
     shown = result.passages[:limit] if limit else result.passages
+    sink = _Visible(out)
     for p in shown:
-        out.write(json.dumps(passage_record(p), ensure_ascii=False, separators=(",", ":")))
-        out.write("\n")
+        sink.write(json.dumps(passage_record(p), ensure_ascii=False, separators=(",", ":")))
+        sink.write("\n")
