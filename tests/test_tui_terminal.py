@@ -233,7 +233,7 @@ def test_sigkill_keeps_every_acknowledged_action(
     acknowledged: list[str] = []
     steps: list[tuple[tuple[str, ...], str]] = [
         (("1",), "added "),
-        (("2",), ": added Smuggling"),
+        (("2",), "added Smuggling to"),
         ((")", "2"), "added "),
         (("}", "v", "l", "1"), "added "),
         (("v", ")", ")", "1"), "added "),
