@@ -81,8 +81,7 @@ class Navigate:
         """This document's annotations the list filters let through, in text order."""
         f = self.listing
         anns = self.annotations()
-        key = (self.doc.id, id(anns.items), len(anns), f.theme, f.status, f.user,
-               sum(a.version for a in anns.items[:1]))
+        key = (self.doc.id, id(anns), anns.generation, f.theme, f.status, f.user)
         found = f._cache.get(key)
         if found is None:
             found = [

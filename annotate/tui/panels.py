@@ -161,6 +161,9 @@ def _annotation(st: EditorState, ann: Annotation, here: list[Annotation],
     prov = st.provenance(ann)
     if prov:
         put("class:side.dim", prov, 2)
+        if ann.status != "suggested":
+            for line in st.evidence(ann):
+                put("class:side.dim", line, 2)
     if ann.note:
         out.append(("class:side.title", "Note (n edits):\n"))
         for para in visible(ann.note, keep_newlines=True).splitlines()[:12]:

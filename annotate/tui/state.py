@@ -21,7 +21,8 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from annotate.model import Annotation, Codebook, Document, Passage, Side, Theme, ThemeHit
-from annotate.store import ConflictError, Draft, Since
+from annotate.store import ConflictError, Draft, Provenance, Since
+from annotate.themes import Matcher
 from annotate.tui.navigate import ListFilter, Navigate
 from annotate.tui.sharing import Conflict, Sharing
 from annotate.tui.suggesting import Suggesting
@@ -64,6 +65,7 @@ class StoreLike(Protocol):
         user: str,
         status: str = "accepted",
         batch: str | None = None,
+        evidence: Sequence[tuple[str, str, str]] = (),
     ) -> Annotation: ...
 
     def list(
@@ -77,6 +79,8 @@ class StoreLike(Protocol):
     ) -> list[Annotation]: ...
 
     def undone_adds(self) -> set[str]: ...
+
+    def provenance(self, ann_id: str) -> Provenance | None: ...
 
     def get(self, ann_id: str, *, include_removed: bool = False) -> Annotation: ...
 
@@ -193,12 +197,15 @@ class DocAnnotations:
         self.items = sorted(anns, key=_ann_key)
         self.keys = [_ann_key(a) for a in self.items]
         self._max_len = max((a.end - a.start for a in self.items), default=0)
+        self.generation = 0  # bumped by every change, for views that cache what they show
+        self._count: tuple[tuple[int, str], int] = ((-1, ""), 0)
 
     def __len__(self) -> int:
         return len(self.items)
 
     def put(self, ann: Annotation) -> None:
         self.discard(ann.id)
+        self.generation += 1
         key = _ann_key(ann)
         i = bisect.bisect_left(self.keys, key)
         self.keys.insert(i, key)
@@ -208,6 +215,7 @@ class DocAnnotations:
     def discard(self, ann_id: str) -> None:
         for i, a in enumerate(self.items):
             if a.id == ann_id:
+                self.generation += 1
                 del self.items[i]
                 del self.keys[i]
                 return
@@ -243,7 +251,11 @@ class DocAnnotations:
         return None
 
     def count(self, status: str) -> int:
-        return sum(1 for a in self.items if a.status == status)
+        # Asked on every draw (the status bar): counted once per change, not per key.
+        key = (self.generation, status)
+        if self._count[0] != key:
+            self._count = (key, sum(1 for a in self.items if a.status == status))
+        return self._count[1]
 
 
 def _ann_key(a: Annotation) -> tuple[int, int, str]:
@@ -333,6 +345,7 @@ class EditorState(Sharing, Navigate, Suggesting):
         self._reuse: dict[str, list[tuple[int, int, Passage]]] = {}
         self._matches: dict[tuple[str, str], list[tuple[int, int]]] = {}
         self._hits: dict[str, dict[tuple[int, int], ThemeHit]] = {}
+        self._matcher: Matcher | None = None
         self._token_starts: dict[str, list[int]] = {}
         self._depths: tuple[int, int] | None = None
         self._label_widths: dict[str, int] = {}

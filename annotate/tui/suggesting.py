@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from annotate.model import Annotation, Codebook, Document, ThemeHit
 
 if TYPE_CHECKING:
+    from annotate.themes import Matcher
     from annotate.tui.state import DocAnnotations, StoreLike
 
 
@@ -22,6 +23,7 @@ class Suggesting:
         _anns: dict[str, DocAnnotations]
         _hits: dict[str, dict[tuple[int, int], ThemeHit]]
         _depths: tuple[int, int] | None
+        _matcher: Matcher | None
 
         @property
         def doc(self) -> Document: ...
@@ -42,6 +44,20 @@ class Suggesting:
                 (h.start, h.end): h for h in match_document(self.codebook, self.doc)
             }
         return found
+
+    def _hit_at(self, start: int, end: int) -> ThemeHit | None:
+        """The codebook's hit on one unit, matched alone (not the whole document: the pane
+        asks this while drawing)."""
+        done = self._hits.get(self.doc.id)
+        if done is not None:
+            return done.get((start, end))
+        from annotate.themes import compile_codebook
+
+        if self._matcher is None:
+            self._matcher = compile_codebook(self.codebook)
+        doc = self.doc
+        unit = doc.sentence_at(start)
+        return self._matcher.match_unit(doc.id, doc.text, unit.id if unit else "", start, end)
 
     def suggest_document(self) -> None:
         """Add the codebook's hits in this document as suggestions, as `annotate suggest` does:
@@ -66,8 +82,9 @@ class Suggesting:
             if (start, end) in removed or any(s < end and start < e for s, e in taken):
                 skipped += 1
                 continue
+            evidence = [(e.theme, e.pattern, " ".join(e.text.split())) for e in hit.evidence]
             self.store.add(doc, start, end, themes=hit.themes, user=self.user,
-                           status="suggested", batch=batch)
+                           status="suggested", batch=batch, evidence=evidence)
             taken.append((start, end))
             added += 1
         self.forget_cache()
@@ -78,26 +95,23 @@ class Suggesting:
                      f"them all back); {skipped} already annotated or turned down")
 
     def evidence(self, ann: Annotation) -> list[str]:
-        """Why the codebook suggested `ann`: each theme's pattern and the words it matched."""
-        hit = self.hits().get((ann.start, ann.end))
-        if hit is None:
-            return []
-        out = []
-        for ev in hit.evidence:
-            if ev.theme in ann.themes:
-                out.append(f"{self._label(ev.theme)}: pattern “{ev.pattern}” matched "
-                           f"“{' '.join(ev.text.split())}”")
-        return out
+        """Why the codebook suggested `ann`: each theme's pattern and the words it matched, as
+        recorded when it was suggested, else as the codebook matches now."""
+        prov = self.store.provenance(ann.id)
+        found = list(prov.evidence) if prov is not None else []
+        if not found:
+            hit = self._hit_at(ann.start, ann.end)
+            found = [(e.theme, e.pattern, " ".join(e.text.split()))
+                     for e in (hit.evidence if hit is not None else ())]
+        return [f"{self._label(theme)}: pattern “{pattern}” matched “{words}”"
+                for theme, pattern, words in found if theme in ann.themes]
 
     def provenance(self, ann: Annotation) -> str:
-        """Who suggested and who decided, when the store knows (see Store.provenance)."""
-        get = getattr(self.store, "provenance", None)
-        if get is None:
-            return ""
-        prov = get(ann.id)
+        """Who suggested it and who decided, for a suggested annotation (else "")."""
+        prov = self.store.provenance(ann.id)
         if prov is None:
             return ""
-        text = f"suggested by the codebook ({prov.suggested_by})"
-        if prov.decided_by:
-            text += f", {prov.decision} by {prov.decided_by}"
+        text = f"suggested by the codebook (run by {prov.suggested_by})"
+        if prov.decision:
+            text += f", {prov.decision} by {prov.decided_by or 'someone'}"
         return text
