@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from annotate.model import Annotation, Document, Passage
+from annotate.model import Annotation, Codebook, Document, Passage
 
 if TYPE_CHECKING:
     from annotate.tui.state import DocAnnotations, StoreLike
@@ -38,6 +38,7 @@ class Navigate:
     if TYPE_CHECKING:
         store: StoreLike
         user: str
+        codebook: Codebook
         docs: tuple[Document, ...]
         doc_index: int
         anchor: int | None
@@ -109,8 +110,10 @@ class Navigate:
     def list_filter_values(self, kind: str) -> list[str]:
         """The values `kind` (theme, status, user) takes in this document, to cycle through."""
         items = self.annotations().items
-        if kind == "theme":
-            return list(dict.fromkeys(t for a in items for t in a.themes))
+        if kind == "theme":  # in codebook order, then themes the codebook does not have
+            present = set(t for a in items for t in a.themes)
+            ids = [t.id for t in self.codebook.themes]
+            return [t for t in ids if t in present] + sorted(present - set(ids))
         if kind == "status":
             return [s for s in STATUSES if any(a.status == s for a in items)]
         return sorted({a.user for a in items})

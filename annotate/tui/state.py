@@ -922,8 +922,9 @@ class EditorState(Sharing, Navigate, Suggesting):
             return
         self.anchor = None
         self._go(self.token_at(found.start))
-        themes = ", ".join(self._label(t) for t in found.themes) or "no theme"
-        self.say(f"{what} {found.id}: {themes}")
+        self.pick = found.id
+        hint = ": a accepts, x rejects" if found.status == "suggested" else ""
+        self.say(f"{what}: {self.describe(found)}{hint}")
 
     def jump_reuse(self, delta: int) -> None:
         spans = self.reuse_spans()

@@ -1,0 +1,99 @@
+"""The editor's issue-14 features in a real terminal (tmux): the annotation list, go-to,
+overlapping annotations, the fuzzy theme picker with Tab, suggestions from inside with their
+hints, the other side of a shared passage, and a wide terminal."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from annotate.store import Store
+from tests.test_tui_terminal import (  # noqa: F401  (fixtures)
+    Terminal,
+    pytestmark,
+    setup,
+    status_line,
+    terminal,
+)
+
+
+def test_list_goto_overlaps_picker_and_suggestions(
+    terminal: Callable[..., Terminal], setup: tuple[Path, Path]
+) -> None:
+    store_path, _ = setup
+    t = terminal("002")
+    t.wait_for("p1.s1")
+    t.keys("1")
+    t.wait_for(lambda s: "added Border security to p1.s1" in status_line(s))
+    # go to a sentence by its id, theme it with the picker: fuzzy words, Tab completes
+    t.keys(":")
+    t.wait_for("go to (sentence id")
+    t.keys("p3.s1", literal=True)
+    t.keys("Enter")
+    t.wait_for(lambda s: "p3.s1: sentence" in status_line(s))
+    t.keys("t")
+    t.keys("smuggl", literal=True)
+    t.keys("Tab")
+    t.wait_for("theme (words of its label or id): smuggling")
+    t.keys("Enter")
+    t.wait_for(lambda s: "added Smuggling to p3.s1" in status_line(s))
+    # a selection inside p1.s1 overlaps the sentence's annotation: both in the pane
+    t.keys("g", "v", "l", "2")
+    t.wait_for(lambda s: "added Smuggling to the selection in p1.s1" in status_line(s))
+    t.keys("Escape", "c")
+    screen = t.wait_for(lambda s: "of 2 here" in status_line(s))
+    assert "2 annotations here (c" in screen
+    # the list: three annotations, filtered by theme, Enter goes there
+    t.keys("L")
+    screen = t.wait_for("Annotations of this document")
+    assert "3 of 3" in screen
+    t.keys("t")
+    t.wait_for("theme: Border security")
+    t.keys("t")
+    screen = t.wait_for("2 of 3")
+    t.keys("j", "Enter")
+    t.wait_for(lambda s: "Annotations of this document" not in s
+               and "Smuggling on p3.s1" in status_line(s))
+    # suggestions from inside, with the hint where the user acts
+    t.keys("!")
+    t.wait_for(lambda s: "suggested " in status_line(s))
+    t.keys("g", "s")
+    screen = t.wait_for("a accept  x reject")
+    assert "pattern" in screen and "“border*” matched “Border”" in screen, screen
+    t.keys("a")
+    t.wait_for(lambda s: "accepted " in status_line(s))
+    t.keys("q")
+    t.wait_for(lambda s: t.dead())
+    with Store.open(store_path) as s:
+        anns = s.list(doc="002")
+        accepted = [a for a in anns if s.provenance(a.id) is not None
+                    and a.status == "accepted"]
+    assert len([a for a in anns if s is not None and a.user == "alice"]) >= 4
+    assert len(accepted) == 1
+
+
+def test_other_side_of_a_shared_passage_and_a_wide_terminal(
+    terminal: Callable[..., Terminal],
+) -> None:
+    t = terminal("002")
+    t.wait_for("p1.s1")
+    t.keys("r")
+    t.wait_for(lambda s: "shared with" in status_line(s))
+    t.keys("Enter")
+    screen = t.wait_for("Difference:")
+    assert "words," in screen and " │ " in screen  # the two sides in columns
+    t.keys("o")
+    line = status_line(t.wait_for(lambda s: "o goes back" in status_line(s)))
+    assert "002 " not in line.split("│")[0]
+    t.keys("o")
+    t.wait_for(lambda s: "002 5/5" in status_line(s))
+    subprocess.run([*t.tmux, "resize-window", "-t", t.name, "-x", "200", "-y", "40"],
+                   check=True)
+    t.keys("j")
+    screen = t.wait_for(lambda s: len(s.splitlines()) >= 40 and "Themes:" in s)
+    # the text column stops at ~100 columns: the side pane takes the other ~90
+    first = next(ln for ln in screen.splitlines() if "Themes:" in ln)
+    assert 100 < first.index("Themes:") < 125
+    t.keys("q")
+    t.wait_for(lambda s: t.dead())
