@@ -9,13 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from annotate.store import Store
-from tests.test_tui_terminal import (  # noqa: F401  (fixtures)
-    Terminal,
-    pytestmark,
-    setup,
-    status_line,
-    terminal,
-)
+from tests import test_tui_terminal as tt
+from tests.test_tui_terminal import Terminal, status_line
+
+# The real-terminal fixtures (and the skip without tmux) of test_tui_terminal.
+pytestmark = tt.pytestmark
+setup = tt.setup
+terminal = tt.terminal
 
 
 def test_list_goto_overlaps_picker_and_suggestions(

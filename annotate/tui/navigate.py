@@ -111,7 +111,7 @@ class Navigate:
         """The values `kind` (theme, status, user) takes in this document, to cycle through."""
         items = self.annotations().items
         if kind == "theme":  # in codebook order, then themes the codebook does not have
-            present = set(t for a in items for t in a.themes)
+            present = {t for a in items for t in a.themes}
             ids = [t.id for t in self.codebook.themes]
             return [t for t in ids if t in present] + sorted(present - set(ids))
         if kind == "status":
