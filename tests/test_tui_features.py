@@ -223,8 +223,9 @@ def test_no_color_keeps_selection_matches_and_reuse_visible(
     # shared passages and search matches also get a gutter marker
     st2 = editor(corpus, store, reuse=True)
     run(st2, "r")
+    screen(st2)  # scrolls the shared passage into view
     lay = st2.layout()
-    lines = render_lines(st2, st2.top, 20, st2.label_width())
+    lines = render_lines(st2, st2.top, 30, st2.label_width())
     seps = {frag[1] for line in lines for frag in line[:6] if frag[1] in "≈»"}
     assert "≈" in seps and lay
 
@@ -424,3 +425,23 @@ def test_help_lists_the_new_keys(corpus: Corpus, store: Store) -> None:
                   "Complete to the best matching theme"):
         assert words in docs, words
     assert CODEBOOK.themes and ESC
+
+
+def test_pane_puts_the_annotation_first_when_all_does_not_fit(
+    corpus: Corpus, store: Store
+) -> None:
+    from annotate.themes import load_codebook
+
+    cb = load_codebook(SEEDS / "themes.toml")
+    st = EditorState(corpus.documents, store, cb, "tester", start_doc=4)
+    doc = st.doc
+    store.add(doc, *sentence(doc, 0), themes=[cb.themes[0].id], user="tester",
+              note="a note to read")
+    store.add(doc, doc.tokens[0].start, doc.tokens[2].end, themes=[cb.themes[1].id],
+              user="bob")
+    st.reload()
+    small = pane(screen(st, 80, 24))
+    assert "2 annotations here" in small
+    assert small.index("annotations here") < small.index("Themes:")
+    tall = pane(screen(st, 80, 60))
+    assert tall.index("Themes:") < tall.index("annotations here")

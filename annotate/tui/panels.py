@@ -70,7 +70,9 @@ def _wrapped(text: str, width: int, indent: int) -> list[str]:
                          break_long_words=True, break_on_hyphens=False) or [""]
 
 
-def side(st: EditorState, width: int) -> StyleAndTextTuples:
+def side(st: EditorState, width: int, height: int = 10_000) -> StyleAndTextTuples:
+    """The side pane: the codebook's legend, then what is under the cursor. When both do not
+    fit the height, what is under the cursor comes first (it is what the keys act on)."""
     w = max(8, width - 1)
     cb = st.codebook
     ann = st.current_annotation()
@@ -94,7 +96,7 @@ def side(st: EditorState, width: int) -> StyleAndTextTuples:
     if len(cb.themes) > len(THEME_KEYS):
         for line in _wrapped("keys 1-0: the first ten; t picks any", w, 2):
             out.append(("class:side.dim", line + "\n"))
-    out.append(("class:side.dim", "─" * w + "\n"))
+    legend, out = out, []
     here = st.here()
     if ann is None:
         target = "selection" if st.anchor is not None else "sentence"
@@ -109,7 +111,14 @@ def side(st: EditorState, width: int) -> StyleAndTextTuples:
         for line in _wrapped(f"≈ Shared with {shown(other)}: Enter compares, o jumps there",
                              w, 2):
             out.append(("class:reuse", line + "\n"))
-    return out
+    rule: StyleAndTextTuples = [("class:side.dim", "─" * w + "\n")]
+
+    def lines(frags: StyleAndTextTuples) -> int:
+        return sum(f[1].count("\n") for f in frags)
+
+    if lines(legend) + 1 + lines(out) > height:
+        return out + rule + legend
+    return legend + rule + out
 
 
 def _frag(style_: str, text: str,

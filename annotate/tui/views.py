@@ -25,7 +25,13 @@ from prompt_toolkit.layout import (
     VSplit,
     Window,
 )
-from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl, UIContent, UIControl
+from prompt_toolkit.layout.controls import (
+    BufferControl,
+    FormattedTextControl,
+    GetLinePrefixCallable,
+    UIContent,
+    UIControl,
+)
 from prompt_toolkit.layout.dimension import Dimension
 from prompt_toolkit.mouse_events import MouseEvent, MouseEventType
 from prompt_toolkit.styles import Style
@@ -92,10 +98,18 @@ class SideControl(FormattedTextControl):
 
     def __init__(self, state: EditorState) -> None:
         self.width = SIDE_WIDTH
-        super().__init__(_guarded(lambda: side(state, self.width)))
+        self.height = 10_000
+        super().__init__(_guarded(lambda: side(state, self.width, self.height)))
+
+    def preferred_height(self, width: int, max_available_height: int, wrap_lines: bool,
+                         get_line_prefix: GetLinePrefixCallable | None) -> int | None:
+        # The pane fills the height it is given; asking the text here would make (and, for
+        # the render, cache) it for an unknown height.
+        return None
 
     def create_content(self, width: int, height: int | None) -> UIContent:
         self.width = width
+        self.height = height if height is not None else 10_000
         return super().create_content(width, height)
 
 
