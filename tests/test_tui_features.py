@@ -445,3 +445,18 @@ def test_pane_puts_the_annotation_first_when_all_does_not_fit(
     assert small.index("annotations here") < small.index("Themes:")
     tall = pane(screen(st, 80, 60))
     assert tall.index("Themes:") < tall.index("annotations here")
+
+
+def test_names_and_patterns_from_users_are_shown_with_controls_visible(
+    corpus: Corpus, store: Store
+) -> None:
+    st = editor(corpus, store)
+    doc = st.doc
+    store.add(doc, *sentence(doc, 0), themes=["border"], user="\x1b[31mevil",
+              status="suggested", evidence=[("border", "bord\x07er*", "Border\x1b")])
+    st.reload()
+    text = screen(st, 120, 40)
+    assert "\x1b" not in text and "\x07" not in text
+    assert "␛[31mevil" in text and "bord␇er*" in text
+    # the gutter's initial of another annotator is made visible too
+    assert text.splitlines()[0].split("│")[0].rstrip().endswith("␛")

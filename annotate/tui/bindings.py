@@ -226,19 +226,19 @@ def build_bindings(state: EditorState, views: Views) -> Bindings:
 
     @b.on("normal", "escape")
     def escape(event: KeyPressEvent) -> None:
-        """Clear the selection, then the search highlight."""
+        """Clear the selection, then the search highlights (> brings them back)."""
         st.escape()
 
     # --- annotating ----------------------------------------------------------------------
 
     @b.on("normal", *THEME_KEYS, label="1-9 0")
     def toggle_theme(event: KeyPressEvent) -> None:
-        """Toggle that theme on the selection, else the sentence."""
+        """Toggle that theme on the selection, else the annotation here, else the sentence."""
         st.toggle_theme(event.key_sequence[0].data)
 
     @b.on("normal", "t")
     def theme_line(event: KeyPressEvent) -> None:
-        """Toggle a theme by number, id or label (any codebook size)."""
+        """Toggle a theme by words of its label or id, or its number (Tab completes)."""
         st.mode = "theme"
         views.search_buffer.text = ""
 

@@ -145,7 +145,8 @@ def _annotation(st: EditorState, ann: Annotation, here: list[Annotation],
     out: StyleAndTextTuples = []
 
     def put(style_: str, text: str, indent: int = 0) -> None:
-        for line in _wrapped(text, w, indent):
+        # Names, patterns and quotes come from users and files: controls made visible.
+        for line in _wrapped(shown(text), w, indent):
             out.append((style_, line + "\n"))
 
     if len(here) > 1:

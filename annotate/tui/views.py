@@ -241,7 +241,8 @@ def render_lines(
                 marks.insert(min(len(marks), MARKS - 1), ("class:suggested", "?"))
             who = ""
             if others:
-                who = next(iter(others))[:1].upper() or "+" if len(others) == 1 else "+"
+                name = shown(next(iter(others))[:1]).upper()
+                who = name if len(others) == 1 and name.strip() else "+"
             got = marks_of[si] = (marks, who)
         return got
 
