@@ -4,6 +4,7 @@ hints, the other side of a shared passage, and a wide terminal."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -97,3 +98,31 @@ def test_other_side_of_a_shared_passage_and_a_wide_terminal(
     assert 100 < first.index("Themes:") < 125
     t.keys("q")
     t.wait_for(lambda s: t.dead())
+
+
+def test_no_color_marks_selection_and_shared_passages(setup: tuple[Path, Path]) -> None:
+    """With NO_COLOR, no colour is sent at all, and the selection is in reverse video, a
+    shared passage is marked in the gutter."""
+    store_path, codebook = setup
+    cmd = [*tt.ANNOTATE, "edit", "002", str(tt.SEEDS), "--codebook", str(codebook)]
+    env = {"ANNOTATE_STORE": str(store_path), "ANNOTATE_USER": "alice",
+           "TERM": "xterm-256color", "NO_COLOR": "1"}
+    t = Terminal(cmd, env)
+    try:
+        t.wait_for("p1.s1")
+        t.keys("r")
+        screen = t.wait_for(lambda s: "shared with" in status_line(s))
+        assert "≈" in screen
+        t.keys("g", "v", "l", "l")
+        t.wait_for(lambda s: "sel 3w" in status_line(s))
+        raw = subprocess.run([*t.tmux, "capture-pane", "-e", "-p", "-t", t.name],
+                             capture_output=True, text=True, check=False).stdout
+        # reverse video for the selection (the cursor, on its last word, too)
+        reversed_text = "".join(re.findall(r"\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m([^\x1b]*)",
+                                           raw))
+        assert "The Prime" in reversed_text, raw.splitlines()[0]
+        assert "38;5;" not in raw and "38;2;" not in raw  # no colour at all
+        t.keys("q")
+        t.wait_for(lambda s: t.dead())
+    finally:
+        t.close()
