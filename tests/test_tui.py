@@ -262,7 +262,8 @@ def test_help_is_generated_from_docstrings(corpus: Corpus, store: Store) -> None
     views = Views(st)
     bindings = build_bindings(st, views)
     docs = {e.doc for e in bindings.entries}
-    assert "Toggle that theme on the selection, else the annotation here, else the sentence." in docs
+    assert ("Toggle that theme on the selection, else the annotation here, else the sentence."
+            in docs)
     run(st, "?")
     assert st.mode == "help"
     app = build_app(st, input=DummyInput(), output=DummyOutput())
