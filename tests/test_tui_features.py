@@ -99,6 +99,10 @@ def test_goto_sentence_and_annotation_ids(corpus: Corpus, store: Store) -> None:
     assert st.error and "no sentence or annotation" in st.message
     run(st, ":" + "002.p3.s1" + ENTER)  # a full sentence id opens its document
     assert st.doc.id == "002" and st.current_sentence_id() == "p3.s1"
+    run(st, "g" + "p7.s1" + ENTER)  # g then a sentence id
+    assert st.current_sentence_id() == "p7.s1"
+    run(st, "g" + "w")  # g alone still goes to the start
+    assert st.cursor == 1
 
 
 # --- 2. overlaps -----------------------------------------------------------------------------

@@ -96,6 +96,16 @@ def test_other_side_of_a_shared_passage_and_a_wide_terminal(
     # the text column stops at ~100 columns: the side pane takes the other ~90
     first = next(ln for ln in screen.splitlines() if "Themes:" in ln)
     assert 100 < first.index("Themes:") < 125
+    # g alone goes to the start (after a short wait for a second key); g p… goes to a sentence
+    t.keys("G")
+    t.wait_for(lambda s: "002 5/5 p1.s1" not in status_line(s))
+    t.keys("g")
+    t.wait_for(lambda s: "002 5/5 p1.s1 1/" in status_line(s))
+    t.keys("g", "p")
+    t.wait_for("go to (sentence id")
+    t.keys("4.s1", literal=True)
+    t.keys("Enter")
+    t.wait_for(lambda s: "002 5/5 p4.s1" in status_line(s))
     t.keys("q")
     t.wait_for(lambda s: t.dead())
 

@@ -341,6 +341,13 @@ def build_bindings(state: EditorState, views: Views) -> Bindings:
         st.mode = "goto"
         views.search_buffer.text = ""
 
+    @b.on("normal", ("g", "p"), label="g p")
+    def goto_paragraph(event: KeyPressEvent) -> None:
+        """Go to a sentence id typed after it: g p19.s2 Enter."""
+        st.mode = "goto"
+        views.search_buffer.text = "p"
+        views.search_buffer.cursor_position = 1
+
     @b.on("normal", "M")
     def view_whose(event: KeyPressEvent) -> None:
         """Whose annotations show: everyone's, only yours, each other annotator's."""
