@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import TYPE_CHECKING
 
-from annotate.model import Theme
+from annotate.model import Codebook, Theme
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -74,3 +75,65 @@ def complete(query: str, themes: tuple[Theme, ...], turn: int) -> tuple[str, lis
     if not found:
         return query, []
     return found[turn % len(found)].id, found
+
+
+class Picking:
+    """The theme line (`t`) of `EditorState` (a mixin, as `sharing.py`): pick a theme by its
+    number, words of its label or id, and Tab completion."""
+
+    if TYPE_CHECKING:
+        codebook: Codebook
+        mode: str
+        _completed: str
+        _complete_query: str
+        _complete_turn: int
+
+        def say(self, message: str, error: bool = False) -> None: ...
+
+        def toggle(self, theme: Theme) -> None: ...
+
+    def find_theme(self, text: str) -> Theme | None:
+        """A theme by its number in the codebook (1-based), its id, or words of its label or
+        id (`rank`); None (and a message saying why) when no single one is clearly best."""
+        text = text.strip()
+        themes = self.codebook.themes
+        if text.isdigit():
+            n = int(text)
+            if 1 <= n <= len(themes):
+                return themes[n - 1]
+            self.say(f"no theme number {n} (the codebook has {len(themes)})", error=True)
+            return None
+        found = rank(text, themes)
+        if not found:
+            self.say(f"no theme matches {text!r}", error=True)
+            return None
+        # The best match wins when it is clearly better than the next (Tab shows them all).
+        best, second = score(text, found[0]), (score(text, found[1]) if len(found) > 1 else 0)
+        if best - second > 0.1 or (best >= 1.0 > second):
+            return found[0]
+        self.say(f"{text!r} matches {len(found)} themes: "
+                 + ", ".join(t.id for t in found[:6]) + " (Tab cycles them)", error=True)
+        return None
+
+    def complete_theme(self, text: str) -> str:
+        """The theme line's Tab: the best match's id, then (Tab again) the next."""
+        if text != self._completed:
+            self._complete_query, self._complete_turn = text, 0
+        else:
+            self._complete_turn += 1
+        done, found = complete(self._complete_query, self.codebook.themes, self._complete_turn)
+        if not found:
+            self.say(f"no theme matches {self._complete_query!r}", error=True)
+            return text
+        self._completed = done
+        theme = found[self._complete_turn % len(found)]
+        self.say(f"{theme.label} ({self._complete_turn % len(found) + 1} of {len(found)}"
+                 ": Enter toggles it, Tab the next)")
+        return done
+
+    def pick_theme(self, text: str) -> None:
+        """Toggle the theme typed on the theme line (for codebooks longer than the keys)."""
+        self.mode = "normal"
+        theme = self.find_theme(text)
+        if theme is not None:
+            self.toggle(theme)

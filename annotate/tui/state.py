@@ -24,6 +24,7 @@ from annotate.model import Annotation, Codebook, Document, Passage, Side, Theme,
 from annotate.store import ConflictError, Draft, Provenance, Since
 from annotate.themes import Matcher
 from annotate.tui.navigate import ListFilter, Navigate
+from annotate.tui.picker import Picking
 from annotate.tui.sharing import Conflict, Sharing
 from annotate.tui.suggesting import Suggesting
 
@@ -276,7 +277,7 @@ class ReuseView:
     diff: list[tuple[int, str]] = field(default_factory=list)
 
 
-class EditorState(Sharing, Navigate, Suggesting):
+class EditorState(Sharing, Navigate, Suggesting, Picking):
     """The editor: documents, cursor, selection, modes and every action on them."""
 
     def __init__(
@@ -669,56 +670,6 @@ class EditorState(Sharing, Navigate, Suggesting):
         if i < 0 or i >= len(self.codebook.themes):
             return None
         return self.codebook.themes[i]
-
-    def find_theme(self, text: str) -> Theme | None:
-        """A theme by its number in the codebook (1-based), id, or the start of its id or
-        label; None (and a message saying why) when there is no single one."""
-        text = text.strip()
-        themes = self.codebook.themes
-        if text.isdigit():
-            n = int(text)
-            if 1 <= n <= len(themes):
-                return themes[n - 1]
-            self.say(f"no theme number {n} (the codebook has {len(themes)})", error=True)
-            return None
-        from annotate.tui.picker import rank, score
-
-        found = rank(text, themes)
-        if not found:
-            self.say(f"no theme matches {text!r}", error=True)
-            return None
-        # The best match wins when it is clearly better than the next (Tab shows them all).
-        best, second = score(text, found[0]), (score(text, found[1]) if len(found) > 1 else 0)
-        if best - second > 0.1 or (best >= 1.0 > second):
-            return found[0]
-        self.say(f"{text!r} matches {len(found)} themes: "
-                 + ", ".join(t.id for t in found[:6]) + " (Tab cycles them)", error=True)
-        return None
-
-    def complete_theme(self, text: str) -> str:
-        """The theme line's Tab: the best match's id, then (Tab again) the next."""
-        from annotate.tui.picker import complete
-
-        if text != self._completed:
-            self._complete_query, self._complete_turn = text, 0
-        else:
-            self._complete_turn += 1
-        done, found = complete(self._complete_query, self.codebook.themes, self._complete_turn)
-        if not found:
-            self.say(f"no theme matches {self._complete_query!r}", error=True)
-            return text
-        self._completed = done
-        theme = found[self._complete_turn % len(found)]
-        self.say(f"{theme.label} ({self._complete_turn % len(found) + 1} of {len(found)}"
-                 ": Enter toggles it, Tab the next)")
-        return done
-
-    def pick_theme(self, text: str) -> None:
-        """Toggle the theme typed on the theme line (for codebooks longer than the keys)."""
-        self.mode = "normal"
-        theme = self.find_theme(text)
-        if theme is not None:
-            self.toggle(theme)
 
     def toggle_theme(self, key: str) -> None:
         """Toggle the theme on number `key` on the selection (else the current sentence)."""
