@@ -464,3 +464,13 @@ def test_names_and_patterns_from_users_are_shown_with_controls_visible(
     assert "␛[31mevil" in text and "bord␇er*" in text
     # the gutter's initial of another annotator is made visible too
     assert text.splitlines()[0].split("│")[0].rstrip().endswith("␛")
+
+
+def test_undo_of_a_change_in_another_document_goes_there(corpus: Corpus, store: Store) -> None:
+    st = editor(corpus, store)
+    run(st, ")" + "1")  # themes p2.s1 of 002
+    [ann] = store.list()
+    run(st, "[")  # to 003
+    assert st.doc.id != "002"
+    run(st, "u")
+    assert st.doc.id == "002" and st.offset() == ann.start and "(at p2.s1)" in st.message

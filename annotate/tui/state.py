@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from annotate.errors import AnnotateError
 from annotate.model import Annotation, Codebook, Document, Passage, Side, Theme, ThemeHit
 from annotate.store import ConflictError, Draft, Provenance, Since
 from annotate.themes import Matcher
@@ -839,6 +840,19 @@ class EditorState(Sharing, Navigate, Suggesting, Picking):
                    or before[i].version != a.version]
         gone = [a for i, a in before.items() if i not in after]
         moved = changed or gone
+        if not moved:  # in another document: the store's description names the annotation
+            for ident in reversed(re.findall(r"\b[0-9a-f]{8}\b", desc)):
+                try:
+                    elsewhere = self.store.get(ident, include_removed=True)
+                except AnnotateError:
+                    continue
+                index = next((i for i, d in enumerate(self.docs) if d.id == elsewhere.doc),
+                             None)
+                if index is not None and not elsewhere.orphaned:
+                    self.open_doc(index)
+                    moved = [elsewhere]
+                    after = {a.id: a for a in self.annotations().items}
+                break
         if moved:
             hit = moved[0]
             self.anchor = None
