@@ -202,6 +202,27 @@ def _m007_note_drafts(db: sqlite3.Connection) -> None:
     )
 
 
+def _m008_suggestion_origin(db: sqlite3.Connection) -> None:
+    # Where a suggestion came from, kept after it is accepted or rejected, so an accepted
+    # suggestion can be told from a hand-made annotation (provenance, TEI @resp).
+    db.execute(
+        """CREATE TABLE suggestion_origin (
+            annotation TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            suggested_by TEXT NOT NULL,
+            suggested_at TEXT NOT NULL,
+            evidence TEXT NOT NULL DEFAULT '[]'
+        )"""
+    )
+    # Suggestions made before this migration: their adding is in the history.
+    db.execute(
+        "INSERT OR IGNORE INTO suggestion_origin (annotation, source, suggested_by, "
+        "suggested_at) SELECT annotation, 'codebook', user, at FROM history "
+        "WHERE action = 'add' AND json_valid(detail) "
+        "AND json_extract(detail, '$.status') = 'suggested' ORDER BY id"
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m001_initial,
     _m002_orphaned,
@@ -210,6 +231,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m005_undo_batches,
     _m006_versions,
     _m007_note_drafts,
+    _m008_suggestion_origin,
 )
 
 
@@ -295,6 +317,20 @@ class Draft:
     @property
     def target(self) -> str:
         return self.annotation or f"{self.doc}:{self.start}:{self.end}"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a suggested annotation came from and who decided on it: `evidence` holds
+    (theme, pattern, words matched) as recorded when it was suggested (may be empty)."""
+
+    source: str  # "codebook"
+    suggested_by: str
+    suggested_at: str
+    evidence: tuple[tuple[str, str, str], ...]
+    decision: str  # "accepted", "rejected", or "" while still a suggestion
+    decided_by: str
+    decided_at: str
 
 
 @dataclass(frozen=True)
@@ -685,6 +721,52 @@ class Store:
 
         return self._read(run)
 
+    def provenance(self, ann_id: str) -> Provenance | None:
+        """Where the annotation came from if it was suggested (None for a hand-made one):
+        the codebook, who ran the suggestion and when, why, and who accepted or rejected it."""
+        return self.provenances([ann_id]).get(ann_id)
+
+    def provenances(self, ann_ids: Sequence[str] | None = None) -> dict[str, Provenance]:
+        """`provenance` of many annotations at once (all suggested ones when None)."""
+
+        def run() -> dict[str, Provenance]:
+            sql = ("SELECT o.annotation, o.source, o.suggested_by, o.suggested_at, o.evidence, "
+                   "a.status FROM suggestion_origin o JOIN annotations a ON a.id = o.annotation")
+            rows: builtins.list[Any] = []
+            if ann_ids is None:
+                rows = self._db.execute(sql).fetchall()
+            else:
+                ids = builtins.list(ann_ids)
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i : i + 500]
+                    rows += self._db.execute(
+                        f"{sql} WHERE o.annotation IN ({','.join('?' * len(chunk))})", chunk
+                    ).fetchall()
+            decided: dict[str, tuple[str, str]] = {}
+            ids = [r[0] for r in rows]
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                for ann, user, at in self._db.execute(
+                    "SELECT annotation, user, at FROM history WHERE action IN "
+                    f"('accept', 'reject') AND annotation IN ({','.join('?' * len(chunk))}) "
+                    "ORDER BY id", chunk,
+                ):
+                    decided[ann] = (user, at)
+            out: dict[str, Provenance] = {}
+            for ann, source, by, at, evidence, status in rows:
+                ev: builtins.list[tuple[str, str, str]] = []
+                try:
+                    for e in json.loads(evidence):
+                        ev.append((str(e[0]), str(e[1]), str(e[2])))
+                except (ValueError, TypeError, IndexError, KeyError):
+                    pass  # a damaged record loses its evidence, not the annotation
+                decision = status if status in ("accepted", "rejected") else ""
+                who, when = decided.get(ann, ("", "")) if decision else ("", "")
+                out[ann] = Provenance(source, by, at, tuple(ev), decision, who, when)
+            return out
+
+        return self._read(run)
+
     def history(self, ann_id: str | None = None) -> builtins.list[Change]:
         """Every change, oldest first; only those of one annotation when `ann_id` is given."""
         sql = "SELECT id, annotation, user, at, action, detail FROM history"
@@ -840,10 +922,12 @@ class Store:
         user: str,
         status: str = "accepted",
         batch: str | None = None,
+        evidence: Sequence[tuple[str, str, str]] = (),
     ) -> Annotation:
         """Annotate [start, end) of `doc`; the quote and ~32 characters of context on each side
         are kept so the annotation can be found again if the text changes. Adds that share a
-        `batch` (see `new_batch`) are undone and redone as one step."""
+        `batch` (see `new_batch`) are undone and redone as one step. A suggestion's origin
+        (the codebook, with `evidence`: theme, pattern, words) is kept for `provenance`."""
         n = len(doc.text)
         if not 0 <= start < end <= n:
             raise StoreError(
@@ -864,6 +948,13 @@ class Store:
                 status=status, created=at, modified=at,
             )
             self._insert(ann)
+            if status == "suggested":
+                self._db.execute(
+                    "INSERT OR REPLACE INTO suggestion_origin (annotation, source, suggested_by, "
+                    "suggested_at, evidence) VALUES (?, 'codebook', ?, ?, ?)",
+                    (ann.id, user, at, json.dumps([list(e) for e in evidence],
+                                                  ensure_ascii=False)),
+                )
             after = self._state(ann.id)
             assert after is not None
             self._log(ann.id, user, "add", _detail_of(ann), at, 1)

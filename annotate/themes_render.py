@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from annotate.model import Codebook, Document, Theme, ThemeHit
+from annotate.palette import palette
 from annotate.render import date_label, document_summary
 from annotate.sanitize import visible
 
@@ -111,6 +112,7 @@ def theme_matrix(
     consecutive ones are summed into one column, and the caption says so."""
     counts = counts_by_theme(codebook, documents, hits)
     rows = theme_depths(codebook)
+    pal = palette(codebook)
     label_width = min(
         LABEL_WIDTH, max(14, width // 4), max((len(t.label) + 2 * d for t, d in rows), default=10)
     )
@@ -142,10 +144,10 @@ def theme_matrix(
         row = counts[theme.id]
         cells = [sum(row[i] for i in g) for g in groups]
         peak = max(cells, default=0)
-        label = Text("  " * depth + visible(theme.label), style=Style(color=theme.color or None))
+        label = Text("  " * depth + visible(theme.label), style=Style(color=pal.hex(theme.id)))
         rendered: list[RenderableType] = [label]
         for n in cells:
-            bar, style = _shade(n, peak, theme.color)
+            bar, style = _shade(n, peak, pal.hex(theme.id))
             rendered.append(Text(f"{n} {bar}" if n else bar, style=style))
         seen = [i for i, n in enumerate(row) if n]
         rendered.append(Text(str(sum(row)), style="bold"))
@@ -200,12 +202,12 @@ def _when(documents: Sequence[Document], i: int | None, numbered: bool) -> str:
     return name if d.meta.date is None else f"{name} ({visible(short_date(d)[:4])})"
 
 
-def highlighted(doc: Document, hit: ThemeHit, theme: Theme) -> Text:
+def highlighted(doc: Document, hit: ThemeHit, theme: Theme, color: str | None = None) -> Text:
     """The unit's text, whitespace flattened and control characters made visible (both one
     character for one, so offsets are kept), this theme's evidence marked."""
     raw = doc.text[hit.start : hit.end]
     text = Text(visible(_WHITESPACE.sub(" ", raw)))
-    style = Style(bold=True, underline=True, color=theme.color or None, reverse=True)
+    style = Style(bold=True, underline=True, color=color or theme.color or None, reverse=True)
     for e in hit.evidence:
         if e.theme == theme.id:
             text.stylize(style, e.start - hit.start, e.end - hit.start)
@@ -222,6 +224,7 @@ def theme_passages(
     """One theme's passages, statement by statement in date order, evidence highlighted;
     side by side when every statement gets a column of PASSAGE_COLUMN_MIN or more."""
     theme = codebook.get(theme_id)
+    color = palette(codebook).hex(theme_id)
     panels: list[Panel] = []
     total = 0
     for d in documents:
@@ -233,7 +236,7 @@ def theme_passages(
         body.add_column(style="dim", no_wrap=True)
         body.add_column(ratio=1)
         for h in mine:
-            body.add_row(visible(h.unit.split(".", 1)[-1]), highlighted(d, h, theme))
+            body.add_row(visible(h.unit.split(".", 1)[-1]), highlighted(d, h, theme, color))
         title = f"{visible(d.id)} · {date_label(d)}"
         if d.meta.title:
             title += f" · {visible(d.meta.title)}"
@@ -244,11 +247,11 @@ def theme_passages(
                 title_align="left",
                 subtitle=f"{len(mine)} {codebook.unit}{'s' if len(mine) != 1 else ''}",
                 subtitle_align="right",
-                border_style=Style(color=theme.color or None),
+                border_style=Style(color=color),
             )
         )
     header = Text()
-    header.append(visible(theme.label), style=Style(bold=True, color=theme.color or None))
+    header.append(visible(theme.label), style=Style(bold=True, color=color))
     header.append(f"  [{theme.id}]", style="dim")
     header.append(f"  {total} {codebook.unit}s in {len(panels)} of {len(documents)} statements")
     parts: list[RenderableType] = [header]
@@ -271,6 +274,7 @@ def theme_passages(
 def codebook_view(codebook: Codebook) -> Table:
     """The codebook as a table: hierarchy, label, colour, patterns and excludes."""
     where = f" ({codebook.path})" if codebook.path else ""
+    pal = palette(codebook)
     table = Table(
         title=visible(f"{codebook.name}{where}") + f": {len(codebook.themes)} themes, "
         f"unit {codebook.unit}",
@@ -283,7 +287,7 @@ def codebook_view(codebook: Codebook) -> Table:
     table.add_column("exclude", ratio=1, overflow="fold")
     for theme, depth in theme_depths(codebook):
         tid = Text("  " * depth + ("└ " if depth else ""))
-        tid.append("■ ", style=Style(color=theme.color or None))
+        tid.append("■ ", style=Style(color=pal.hex(theme.id)))
         tid.append(theme.id, style="bold")
         table.add_row(
             tid,

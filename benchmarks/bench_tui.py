@@ -105,6 +105,10 @@ def main() -> None:
                 ("toggle theme on sentence (4)", key("4"), None),
                 ("next annotation (Tab)", key(Keys.Tab), None),
                 ("search next (Ctrl-N)", key(Keys.ControlN), None),
+                ("next overlapping annotation (c)", key("c"), None),
+                ("annotation list: next row (j)", key("j"), key("L")),
+                ("annotation list: theme filter (t)", key("t"), None),
+                ("annotation list: go there (Enter, L)", key(Keys.ControlM, "L"), None),
             ]
             state.search_query = "the"
             for name, press, before in cases:

@@ -85,7 +85,7 @@ def test_number_key_themes_the_current_sentence(corpus: Corpus, store: Store) ->
     [ann] = store.list()
     assert (ann.doc, ann.start, ann.end, ann.themes) == ("002", *sentence(st.doc, 0), ("border",))
     assert ann.quote.startswith("The Prime Minister") and ann.user == "tester"
-    assert st.message == f"added {ann.id}: Border security"
+    assert st.message == f"added Border security to p1.s1 ({ann.id})"
 
 
 def test_toggling_updates_then_removes_the_same_span(corpus: Corpus, store: Store) -> None:
@@ -262,7 +262,8 @@ def test_help_is_generated_from_docstrings(corpus: Corpus, store: Store) -> None
     views = Views(st)
     bindings = build_bindings(st, views)
     docs = {e.doc for e in bindings.entries}
-    assert "Toggle that theme on the selection, else the sentence." in docs
+    assert ("Toggle that theme on the selection, else the annotation here, else the sentence."
+            in docs)
     run(st, "?")
     assert st.mode == "help"
     app = build_app(st, input=DummyInput(), output=DummyOutput())
@@ -299,8 +300,9 @@ def test_screen_at_80x24_shows_ids_marks_and_status(corpus: Corpus, store: Store
     assert lines[0].lstrip().startswith("p1.s1 1") and "│The Prime Minister" in lines[0]
     assert "1 ● Border security" not in screen  # cursor is not on the first annotation
     assert "2 ● Smuggling" in screen  # it is on the selection's annotation
-    assert lines[-1].startswith(" 002 5/5 p3.s1 91/733 sel 2w") and "2 ann" in lines[-1]
-    assert "undo 2" in lines[-1]
+    # The message (naming the theme and sentence) is long: the status bar wraps to 2 lines.
+    assert lines[-2].startswith(" 002 5/5 p3.s1 sel 2w") and "2 ann" in lines[-2]
+    assert "added Smuggling to the selection in p3.s1" in lines[-2] + lines[-1]
     # Resizing: narrow and wide screens draw without error.
     for w, h in ((40, 10), (200, 60), (80, 24)):
         assert "error" not in screen_text(app, w, h)
@@ -317,7 +319,7 @@ def test_reuse_jump_and_overlay(corpus: Corpus, store: Store) -> None:
     assert st.mode == "reuse" and st.reuse_view is not None
     there = st.reuse_view.there
     screen = screen_text(build_app(st, input=DummyInput(), output=DummyOutput()), 100, 30)
-    assert f"In {there.doc}:" in screen and "Difference:" in screen
+    assert f"{there.doc} p" in screen and "Difference:" in screen and " │ " in screen
     diff = st.reuse_view.diff
     if any(op != 0 for op, _ in diff):
         assert "[-" in screen or "{+" in screen
@@ -491,7 +493,8 @@ def test_reuse_overlay_marks_the_differences(corpus: Corpus, store: Store) -> No
     assert st.reuse_view.there.doc == "001"
     screen = screen_text(build_app(st, input=DummyInput(), output=DummyOutput()), 100, 30)
     assert "Day [-1-]{+2+}" in screen and "[-criminal-]{+illicit+}" in screen
-    assert "002 [" in screen and "001 [5:" in screen and "30 words, 90% similar" in screen
+    # side by side, each with its sentence ids
+    assert "002 p2.s1" in screen and "001 p1.s1" in screen and "30 words, 90% similar" in screen
 
 
 def test_line_moves_cross_lines_without_words(store: Store) -> None:
@@ -539,14 +542,18 @@ def test_theme_line_picks_by_number_id_or_label(corpus: Corpus, store: Store) ->
     assert store.get(ann.id).themes == ("th12", "smuggling")
     run(st, "t" + "th1" + ENTER)  # an exact id wins over the prefix of th10, th11, th12
     assert store.get(ann.id).themes == ("th12", "smuggling", "th1")
-    run(st, "t" + "label 1" + ENTER)
-    assert st.error and "matches 4 themes: th1, th10, th11, th12" in st.message
+    run(st, "t" + "label 1" + ENTER)  # exactly th1's label: toggles it off again
+    assert store.get(ann.id).themes == ("th12", "smuggling")
+    run(st, "t" + "th1" + ENTER)
+    run(st, "t" + "label" + ENTER)
+    assert st.error and "matches 12 themes: th1, th2, th3" in st.message
     run(st, "t" + "99" + ENTER)
     assert st.error and "no theme number 99" in st.message
     run(st, "t" + "nothing" + C_G)
     assert st.mode == "normal" and store.get(ann.id).themes == ("th12", "smuggling", "th1")
     screen = screen_text(build_app(st, input=DummyInput(), output=DummyOutput()), 80, 24)
-    assert "+3 more: t picks" in screen
+    assert "keys 1-0: the first" in screen and "t picks any" in screen  # wrapped
+    assert "smuggling" in screen  # the 13th theme is in the legend too, without a key
 
 
 def test_quit_keys_twice_in_a_row(corpus: Corpus, store: Store) -> None:
@@ -697,6 +704,6 @@ def test_accept_prefers_the_suggestion_under_a_shorter_annotation(
     st.reload()
     run(st, "g" + "a")
     assert store.get(sugg.id).status == "accepted" and store.get(mine.id).status == "accepted"
-    assert st.message.startswith(f"accepted {sugg.id}")
+    assert st.message.startswith("accepted Smuggling on p1.s1")
     run(st, "g" + "x")  # no suggestion left here: the shortest one, as before
     assert store.get(mine.id).status == "rejected"

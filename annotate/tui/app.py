@@ -35,7 +35,7 @@ def build_app(
     app: Application[None] = Application(
         layout=views.layout,
         key_bindings=bindings.kb,
-        style=style(),
+        style=style(state),
         full_screen=True,
         mouse_support=mouse,
         **kwargs,

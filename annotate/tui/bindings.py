@@ -24,6 +24,8 @@ MODE_TITLES = {
     "normal": "Document",
     "search": "Search line (/)",
     "theme": "Theme line (t)",
+    "goto": "Go-to line (:)",
+    "list": "Annotation list (L)",
     "note": "Note editor (n)",
     "help": "This help (?)",
     "reuse": "Shared passage view (Enter)",
@@ -224,21 +226,36 @@ def build_bindings(state: EditorState, views: Views) -> Bindings:
 
     @b.on("normal", "escape")
     def escape(event: KeyPressEvent) -> None:
-        """Clear the selection, then the search highlight."""
+        """Clear the selection, then the search highlights (> brings them back)."""
         st.escape()
 
     # --- annotating ----------------------------------------------------------------------
 
     @b.on("normal", *THEME_KEYS, label="1-9 0")
     def toggle_theme(event: KeyPressEvent) -> None:
-        """Toggle that theme on the selection, else the sentence."""
+        """Toggle that theme on the selection, else the annotation here, else the sentence."""
         st.toggle_theme(event.key_sequence[0].data)
 
     @b.on("normal", "t")
     def theme_line(event: KeyPressEvent) -> None:
-        """Toggle a theme by number, id or label (any codebook size)."""
+        """Toggle a theme by words of its label or id, or its number (Tab completes)."""
         st.mode = "theme"
         views.search_buffer.text = ""
+
+    @b.on("normal", "c")
+    def cycle_here(event: KeyPressEvent) -> None:
+        """Next of the annotations overlapping here (number keys, n, a, x, d act on it)."""
+        st.cycle_here(1)
+
+    @b.on("normal", "C")
+    def cycle_here_back(event: KeyPressEvent) -> None:
+        """Previous of the annotations overlapping here."""
+        st.cycle_here(-1)
+
+    @b.on("normal", "!")
+    def suggest_here(event: KeyPressEvent) -> None:
+        """Suggest themes for this document from the codebook's patterns (u takes them back)."""
+        st.suggest_document()
 
     @b.on("normal", "a")
     def accept(event: KeyPressEvent) -> None:
@@ -305,8 +322,36 @@ def build_bindings(state: EditorState, views: Views) -> Bindings:
 
     @b.on("normal", "enter")
     def reuse_open(event: KeyPressEvent) -> None:
-        """Show the other side of a shared passage, with its diff."""
+        """Compare a shared passage with the other statement, side by side."""
         st.open_reuse()
+
+    @b.on("normal", "o")
+    def reuse_other(event: KeyPressEvent) -> None:
+        """Go to the other statement at this shared passage (o there comes back)."""
+        st.jump_other_side()
+
+    @b.on("normal", "L")
+    def list_open(event: KeyPressEvent) -> None:
+        """List this document's annotations (filter by theme, status, annotator)."""
+        st.open_list()
+
+    @b.on("normal", ":")
+    def goto_open(event: KeyPressEvent) -> None:
+        """Go to a sentence id (p19.s2) or an annotation id."""
+        st.mode = "goto"
+        views.search_buffer.text = ""
+
+    @b.on("normal", ("g", "p"), label="g p")
+    def goto_paragraph(event: KeyPressEvent) -> None:
+        """Go to a sentence id typed after it: g p19.s2 Enter."""
+        st.mode = "goto"
+        views.search_buffer.text = "p"
+        views.search_buffer.cursor_position = 1
+
+    @b.on("normal", "M")
+    def view_whose(event: KeyPressEvent) -> None:
+        """Whose annotations show: everyone's, only yours, each other annotator's."""
+        st.cycle_view()
 
     # --- search and documents -------------------------------------------------------------
 
@@ -375,6 +420,76 @@ def build_bindings(state: EditorState, views: Views) -> Bindings:
         """Close the theme line."""
         st.mode = "normal"
 
+    @b.on("theme", "tab", eager=True)
+    def theme_complete(event: KeyPressEvent) -> None:
+        """Complete to the best matching theme id (Tab again: the next match)."""
+        buf = views.search_buffer
+        text = st.complete_theme(buf.text)
+        buf.text = text
+        buf.cursor_position = len(text)
+
+    @b.on("goto", "enter", eager=True)
+    def goto_run(event: KeyPressEvent) -> None:
+        """Go to the sentence or annotation typed (empty: the start)."""
+        st.goto(views.search_buffer.text)
+
+    @b.on("goto", "escape", "c-c", "c-g", eager=True)
+    def goto_cancel(event: KeyPressEvent) -> None:
+        """Close the go-to line."""
+        st.mode = "normal"
+
+    # --- the annotation list ----------------------------------------------------------------
+
+    @b.on("list", "j", "down", label="j ↓")
+    def list_down(event: KeyPressEvent) -> None:
+        """Next annotation in the list."""
+        st.list_move(1)
+
+    @b.on("list", "k", "up", label="k ↑")
+    def list_up(event: KeyPressEvent) -> None:
+        """Previous annotation in the list."""
+        st.list_move(-1)
+
+    @b.on("list", "pagedown", "space", label="PgDn")
+    def list_page_down(event: KeyPressEvent) -> None:
+        """A page down the list."""
+        st.list_move(10)
+
+    @b.on("list", "pageup", "b", label="PgUp")
+    def list_page_up(event: KeyPressEvent) -> None:
+        """A page up the list."""
+        st.list_move(-10)
+
+    @b.on("list", "enter")
+    def list_go(event: KeyPressEvent) -> None:
+        """Go to the annotation (the side pane shows it)."""
+        st.list_jump()
+
+    @b.on("list", "t")
+    def list_theme(event: KeyPressEvent) -> None:
+        """Filter by theme (again: the next theme; then all)."""
+        st.list_cycle("theme")
+
+    @b.on("list", "s")
+    def list_status(event: KeyPressEvent) -> None:
+        """Filter by status: accepted, suggested, rejected, any."""
+        st.list_cycle("status")
+
+    @b.on("list", "u")
+    def list_user(event: KeyPressEvent) -> None:
+        """Filter by annotator."""
+        st.list_cycle("user")
+
+    @b.on("list", "backspace", "c-h", label="Backspace")
+    def list_clear(event: KeyPressEvent) -> None:
+        """Clear the filters."""
+        st.list_clear()
+
+    @b.on("list", "escape", "L", "q", eager=True)
+    def list_close(event: KeyPressEvent) -> None:
+        """Close the list."""
+        st.mode = "normal"
+
     # --- note editor -----------------------------------------------------------------------
 
     @b.on("note", "c-s", ("escape", "enter"), eager=True)
@@ -441,6 +556,12 @@ def build_bindings(state: EditorState, views: Views) -> Bindings:
         """Close the help."""
         st.mode = "normal"
 
+    @b.on("reuse", "o")
+    def reuse_view_other(event: KeyPressEvent) -> None:
+        """Go to the other statement at this passage."""
+        st.close_overlay()
+        st.jump_other_side()
+
     @b.on("reuse", Keys.Any, label="other keys")
     def reuse_close(event: KeyPressEvent) -> None:
         """Close the shared-passage view."""
@@ -456,7 +577,7 @@ def build_bindings(state: EditorState, views: Views) -> Bindings:
         st.quit_requested = True
 
     # Ctrl-C quits from the document and the overlays; in the editors it cancels.
-    for mode in ("normal", "help", "reuse"):
+    for mode in ("normal", "help", "reuse", "list"):
 
         @b.on(mode, "c-c", eager=True, keep_message=True, in_help=mode == "normal")
         def interrupt(event: KeyPressEvent) -> None:

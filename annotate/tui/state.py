@@ -20,9 +20,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from annotate.model import Annotation, Codebook, Document, Passage, Side, Theme
-from annotate.store import ConflictError, Draft, Since
+from annotate.errors import AnnotateError
+from annotate.model import Annotation, Codebook, Document, Passage, Side, Theme, ThemeHit
+from annotate.store import ConflictError, Draft, Provenance, Since
+from annotate.themes import Matcher
+from annotate.tui.navigate import ListFilter, Navigate
+from annotate.tui.picker import Picking
 from annotate.tui.sharing import Conflict, Sharing
+from annotate.tui.suggesting import Suggesting
 
 # Characters typed plainly that match their typographic forms in a document.
 _EQUIVALENT = {
@@ -44,7 +49,7 @@ def search_pattern(query: str) -> re.Pattern[str]:
     return re.compile(r"\s+".join(words), re.IGNORECASE)
 
 
-MODES = ("normal", "search", "theme", "note", "help", "reuse", "conflict")
+MODES = ("normal", "search", "theme", "goto", "note", "help", "reuse", "conflict", "list")
 THEME_KEYS = "1234567890"  # the 10th theme is on 0
 
 
@@ -61,6 +66,8 @@ class StoreLike(Protocol):
         note: str = "",
         user: str,
         status: str = "accepted",
+        batch: str | None = None,
+        evidence: Sequence[tuple[str, str, str]] = (),
     ) -> Annotation: ...
 
     def list(
@@ -70,7 +77,12 @@ class StoreLike(Protocol):
         theme: str | None = None,
         user: str | None = None,
         status: str | None = None,
+        include_removed: bool = False,
     ) -> list[Annotation]: ...
+
+    def undone_adds(self) -> set[str]: ...
+
+    def provenance(self, ann_id: str) -> Provenance | None: ...
 
     def get(self, ann_id: str, *, include_removed: bool = False) -> Annotation: ...
 
@@ -187,12 +199,15 @@ class DocAnnotations:
         self.items = sorted(anns, key=_ann_key)
         self.keys = [_ann_key(a) for a in self.items]
         self._max_len = max((a.end - a.start for a in self.items), default=0)
+        self.generation = 0  # bumped by every change, for views that cache what they show
+        self._count: tuple[tuple[int, str], int] = ((-1, ""), 0)
 
     def __len__(self) -> int:
         return len(self.items)
 
     def put(self, ann: Annotation) -> None:
         self.discard(ann.id)
+        self.generation += 1
         key = _ann_key(ann)
         i = bisect.bisect_left(self.keys, key)
         self.keys.insert(i, key)
@@ -202,6 +217,7 @@ class DocAnnotations:
     def discard(self, ann_id: str) -> None:
         for i, a in enumerate(self.items):
             if a.id == ann_id:
+                self.generation += 1
                 del self.items[i]
                 del self.keys[i]
                 return
@@ -237,7 +253,11 @@ class DocAnnotations:
         return None
 
     def count(self, status: str) -> int:
-        return sum(1 for a in self.items if a.status == status)
+        # Asked on every draw (the status bar): counted once per change, not per key.
+        key = (self.generation, status)
+        if self._count[0] != key:
+            self._count = (key, sum(1 for a in self.items if a.status == status))
+        return self._count[1]
 
 
 def _ann_key(a: Annotation) -> tuple[int, int, str]:
@@ -258,7 +278,7 @@ class ReuseView:
     diff: list[tuple[int, str]] = field(default_factory=list)
 
 
-class EditorState(Sharing):
+class EditorState(Sharing, Navigate, Suggesting, Picking):
     """The editor: documents, cursor, selection, modes and every action on them."""
 
     def __init__(
@@ -292,6 +312,16 @@ class EditorState(Sharing):
         self.quit_requested = False
         self.search_query = ""
         self.search_hit: tuple[int, int] | None = None
+        self.highlight = True  # Esc hides the search matches until the next search
+        # Whose annotations are shown: None for everyone's (see navigate.py).
+        self.view_user: str | None = None
+        # The annotation the side pane shows where several overlap (c cycles them).
+        self.pick: str | None = None
+        self.listing = ListFilter()
+        self._completed = self._complete_query = ""
+        self._complete_turn = 0
+        # An offset to keep in view with the cursor (the start of a sentence found).
+        self.reveal: int | None = None
         self.note_target: str | tuple[int, int] | None = None
         self.note_draft = ""
         self.note_cursor = 0
@@ -316,6 +346,8 @@ class EditorState(Sharing):
         self._anns: dict[str, DocAnnotations] = {}
         self._reuse: dict[str, list[tuple[int, int, Passage]]] = {}
         self._matches: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self._hits: dict[str, dict[tuple[int, int], ThemeHit]] = {}
+        self._matcher: Matcher | None = None
         self._token_starts: dict[str, list[int]] = {}
         self._depths: tuple[int, int] | None = None
         self._label_widths: dict[str, int] = {}
@@ -349,7 +381,8 @@ class EditorState(Sharing):
         if anns is None:
             # An orphan's offsets point at text that no longer holds its quote: not shown.
             anns = self._anns[doc_id] = DocAnnotations(
-                [a for a in self.store.list(doc=doc_id) if not a.orphaned]
+                [a for a in self.store.list(doc=doc_id, user=self.view_user)
+                 if not a.orphaned]
             )
         return anns
 
@@ -454,24 +487,36 @@ class EditorState(Sharing):
         return short_id(sent.id) if sent else ""
 
     def current_annotation(self, suggestion_first: bool = False) -> Annotation | None:
-        """The annotation the cursor is on: the one exactly matching the selection, else the
-        shortest one containing the cursor token (rejected suggestions last; suggestions
-        first when asked, for accept and reject)."""
-        anns = self.annotations()
-
-        def later(x: Annotation) -> tuple[bool, bool]:
-            return x.status == "rejected", suggestion_first and x.status != "suggested"
-
+        """The annotation the cursor is on: the one picked with `c` among those here, else
+        the one exactly matching the selection, else the shortest one containing the cursor
+        word (rejected suggestions last; suggestions first when asked, for accept and
+        reject)."""
+        found = self.here()
+        if not found:
+            return None
+        for a in found:
+            if a.id == self.pick:
+                return a
         sel = self.selection()
         if sel is not None:
-            exact = anns.exact(*sel)
+            exact = [a for a in found if (a.start, a.end) == sel]
             if exact:
-                return min(exact, key=later)
-        a, b = self.cursor_span()
-        inside = [x for x in anns.overlapping(a, b) if x.start <= a and b <= x.end]
-        if not inside:
-            return None
-        return min(inside, key=lambda x: (*later(x), x.end - x.start, -x.start))
+                found = exact + [a for a in found if a not in exact]
+        if suggestion_first:
+            found = sorted(found, key=lambda x: x.status != "suggested")
+        return found[0]
+
+    def describe(self, ann: Annotation) -> str:
+        """An annotation as a user knows it: its themes and sentence, then its id."""
+        themes = ", ".join(self._label(t) for t in ann.themes) or "no theme"
+        where = self.sentence_name(ann.doc, ann.start)
+        return f"{themes} on {where} ({ann.status}, {ann.id})"
+
+    def sentence_name(self, doc_id: str, offset: int) -> str:
+        doc = self._doc(doc_id) or self.doc
+        sent = doc.sentence_at(offset)
+        name = short_id(sent.id) if sent else f"offset {offset}"
+        return name if doc_id == self.doc.id else f"{doc_id}.{name}"
 
     def reuse_here(self) -> Passage | None:
         off = self.offset()
@@ -597,17 +642,19 @@ class EditorState(Sharing):
         self.anchor, self.cursor = first, last
 
     def escape(self) -> None:
+        """Clear the selection, else the search highlight (n brings it back)."""
         if self.anchor is not None:
             self.anchor = None
-        elif self.search_hit is not None:
+        elif self.search_query and self.highlight:
             self.search_hit = None
+            self.highlight = False
         self.clear_message()
 
     # --- changes (each one a committed Store transaction) -----------------------------------
 
     def _changed(self, ann: Annotation, removed: bool = False) -> None:
         anns = self.annotations(ann.doc)
-        if removed:
+        if removed or (self.view_user is not None and ann.user != self.view_user):
             anns.discard(ann.id)
         else:
             anns.put(ann)
@@ -625,39 +672,6 @@ class EditorState(Sharing):
             return None
         return self.codebook.themes[i]
 
-    def find_theme(self, text: str) -> Theme | None:
-        """A theme by its number in the codebook (1-based), id, or the start of its id or
-        label; None (and a message saying why) when there is no single one."""
-        text = text.strip()
-        themes = self.codebook.themes
-        if text.isdigit():
-            n = int(text)
-            if 1 <= n <= len(themes):
-                return themes[n - 1]
-            self.say(f"no theme number {n} (the codebook has {len(themes)})", error=True)
-            return None
-        for t in themes:
-            if t.id == text:
-                return t
-        low = text.casefold()
-        found = [t for t in themes if t.id.casefold().startswith(low)
-                 or t.label.casefold().startswith(low)] if low else []
-        if len(found) == 1:
-            return found[0]
-        if not found:
-            self.say(f"no theme matches {text!r}", error=True)
-        else:
-            self.say(f"{text!r} matches {len(found)} themes: "
-                     + ", ".join(t.id for t in found[:6]), error=True)
-        return None
-
-    def pick_theme(self, text: str) -> None:
-        """Toggle the theme typed on the theme line (for codebooks longer than the keys)."""
-        self.mode = "normal"
-        theme = self.find_theme(text)
-        if theme is not None:
-            self.toggle(theme)
-
     def toggle_theme(self, key: str) -> None:
         """Toggle the theme on number `key` on the selection (else the current sentence)."""
         theme = self.theme_for_key(key)
@@ -668,34 +682,45 @@ class EditorState(Sharing):
         self.toggle(theme)
 
     def toggle(self, theme: Theme) -> None:
-        """Toggle `theme` on the selection, else the current sentence."""
+        """Toggle `theme` on the selection, else on the annotation the side pane shows here
+        (so a number key edits what the user sees), else on the current sentence."""
         if not self.n_tokens:
             self.say("this document has no words to annotate", error=True)
             return
         start, end = self.target_span()
-        candidates = [a for a in self.annotations().exact(start, end) if a.status != "rejected"]
+        if self.anchor is not None:
+            candidates = [a for a in self.annotations().exact(start, end)
+                          if a.status != "rejected"]
+        else:
+            here = self.current_annotation()
+            candidates = [here] if here is not None and here.status != "rejected" else []
         label = self._label(theme.id)
+        where = self.sentence_name(self.doc.id, start)
         if not candidates:
             ann = self.store.add(self.doc, start, end, themes=[theme.id], user=self.user)
             self._changed(ann)
-            self.say(f"added {ann.id}: {label}")
+            self.pick = ann.id
+            what = "the selection in " if self.anchor is not None else ""
+            self.say(f"added {label} to {what}{where} ({ann.id})")
             return
         shown = candidates[0]
+        where = self.sentence_name(shown.doc, shown.start)
         if theme.id in shown.themes:
             themes = tuple(t for t in shown.themes if t != theme.id)
             if not themes and not shown.note:
                 gone = self._conditional(shown, "removed", True)
                 if gone is not None:
-                    self.say(f"removed {shown.id} (its last theme, {label}, toggled off)")
+                    self.say(f"removed {label} from {where}: the annotation had no other "
+                             f"theme, so it is gone (u brings it back; {shown.id})")
                 return
             done = self._conditional(shown, "themes", themes)
             if done is not None:
                 kept = "" if themes else " (kept for its note; d deletes it)"
-                self.say(f"{done.id}: removed {label}{kept}")
+                self.say(f"removed {label} from {where}{kept} ({done.id})")
         else:
             done = self._conditional(shown, "themes", (*shown.themes, theme.id))
             if done is not None:
-                self.say(f"{done.id}: added {label}")
+                self.say(f"added {label} to {where} ({done.id})")
 
     def set_status(self, status: str) -> None:
         """Accept or reject the annotation under the cursor (a suggestion before any other
@@ -712,13 +737,16 @@ class EditorState(Sharing):
             return
         ann = done
         word = "accepted" if status == "accepted" else "rejected"
+        themes = ", ".join(self._label(t) for t in ann.themes) or "no theme"
+        what = f"{word} {themes} on {self.sentence_name(ann.doc, ann.start)}"
         nxt = self.annotations().after(ann.start, lambda a: a.status == "suggested")
+        self.pick = None
         if nxt is not None:
             self.anchor = None
             self._go(self.token_at(nxt.start))
-            self.say(f"{word} {ann.id}, on to the next suggestion")
+            self.say(f"{what}, on to the next suggestion")
         else:
-            self.say(f"{word} {ann.id}, the last suggestion")
+            self.say(f"{what}, the last suggestion")
 
     def delete(self) -> None:
         ann = self.current_annotation()
@@ -726,7 +754,8 @@ class EditorState(Sharing):
             self.say("no annotation under the cursor", error=True)
             return
         if self._conditional(ann, "removed", True) is not None:
-            self.say(f"deleted {ann.id} (u to undo)")
+            self.pick = None
+            self.say(f"deleted {self.describe(ann)} (u to undo)")
 
     def begin_note(self) -> None:
         ann = self.current_annotation()
@@ -793,14 +822,45 @@ class EditorState(Sharing):
         self.say("note not saved")
 
     def undo(self) -> None:
-        desc = self.store.undo(self.user)
-        self.forget_cache()
-        self.say(desc if desc else "nothing to undo")
+        self._step(undo=True)
 
     def redo(self) -> None:
-        desc = self.store.redo(self.user)
+        self._step(undo=False)
+
+    def _step(self, undo: bool) -> None:
+        """Undo or redo, then put the cursor on what changed (when it is in this document)."""
+        before = {a.id: a for a in self.annotations().items}
+        desc = self.store.undo(self.user) if undo else self.store.redo(self.user)
         self.forget_cache()
-        self.say(desc if desc else "nothing to redo")
+        if not desc:
+            self.say("nothing to undo" if undo else "nothing to redo")
+            return
+        after = {a.id: a for a in self.annotations().items}
+        changed = [a for i, a in after.items() if before.get(i) != a
+                   or before[i].version != a.version]
+        gone = [a for i, a in before.items() if i not in after]
+        moved = changed or gone
+        if not moved:  # in another document: the store's description names the annotation
+            for ident in reversed(re.findall(r"\b[0-9a-f]{8}\b", desc)):
+                try:
+                    elsewhere = self.store.get(ident, include_removed=True)
+                except AnnotateError:
+                    continue
+                index = next((i for i, d in enumerate(self.docs) if d.id == elsewhere.doc),
+                             None)
+                if index is not None and not elsewhere.orphaned:
+                    self.open_doc(index)
+                    moved = [elsewhere]
+                    after = {a.id: a for a in self.annotations().items}
+                break
+        if moved:
+            hit = moved[0]
+            self.anchor = None
+            self._go(self.token_at(hit.start))
+            self.reveal = hit.start
+            self.pick = hit.id if hit.id in after else None
+            desc += f" (at {self.sentence_name(hit.doc, hit.start)})"
+        self.say(desc)
 
     def forget_cache(self) -> None:
         """Forget cached annotations: undo may touch any document, others may have written."""
@@ -827,8 +887,9 @@ class EditorState(Sharing):
             return
         self.anchor = None
         self._go(self.token_at(found.start))
-        themes = ", ".join(self._label(t) for t in found.themes) or "no theme"
-        self.say(f"{what} {found.id}: {themes}")
+        self.pick = found.id
+        hint = ": a accepts, x rejects" if found.status == "suggested" else ""
+        self.say(f"{what}: {self.describe(found)}{hint}")
 
     def jump_reuse(self, delta: int) -> None:
         spans = self.reuse_spans()
@@ -900,12 +961,14 @@ class EditorState(Sharing):
             return
         self.search_query = query
         self.search_hit = None
+        self.highlight = True
         self._search_step(1, from_offset=self.offset())
 
     def search_next(self, delta: int) -> None:
         if not self.search_query:
             self.say("no search yet: / to search")
             return
+        self.highlight = True
         self._search_step(delta)
 
     def _search_step(self, delta: int, from_offset: int | None = None) -> None:
@@ -927,6 +990,9 @@ class EditorState(Sharing):
         self.search_hit = found[i]
         self.anchor = None
         self._go(self.token_at(found[i][0]))
+        # Backward or forward, the sentence the match is in shows from its start.
+        sent = self.doc.sentence_at(found[i][0])
+        self.reveal = sent.start if sent is not None else None
         note = " (wrapped)" if wrapped else ""
         self.say(f"/{self.search_query}: match {i + 1} of {len(found)}{note}")
 
@@ -965,6 +1031,12 @@ class EditorState(Sharing):
             self.top = max(0, li - margin)
         elif li >= self.top + self.height - margin:
             self.top = li - self.height + margin + 1
+        if self.reveal is not None:
+            # Keep the start of what was jumped to in view too, if both fit.
+            ri = lay.line_of(self.reveal)
+            if ri < self.top and li - ri < self.height - margin:
+                self.top = max(0, ri - (1 if li - ri < self.height - margin - 1 else 0))
+            self.reveal = None
         self.top = max(0, min(self.top, max(0, len(lay.lines) - self.height)))
         return li
 

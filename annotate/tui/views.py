@@ -25,42 +25,38 @@ from prompt_toolkit.layout import (
     VSplit,
     Window,
 )
-from prompt_toolkit.layout.controls import BufferControl, FormattedTextControl, UIContent, UIControl
+from prompt_toolkit.layout.controls import (
+    BufferControl,
+    FormattedTextControl,
+    GetLinePrefixCallable,
+    UIContent,
+    UIControl,
+)
 from prompt_toolkit.layout.dimension import Dimension
 from prompt_toolkit.mouse_events import MouseEvent, MouseEventType
 from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import Frame, TextArea
 
-from annotate.diff import DELETE, INSERT
 from annotate.sanitize import visible
+from annotate.tui.panels import list_lines, no_color, reuse_columns, shown, side, theme_styles
 from annotate.tui.state import THEME_KEYS, EditorState
 
 SIDE_WIDTH = 24  # 80 columns leave the text ~44; wider screens give the labels more room
 WIDE_SIDE_WIDTH = 30  # from 96 columns: "1 ● Whole-of-route approach" fits whole
-MAX_SIDE_WIDTH = 44
-MARKS = 3  # theme marks in the gutter
-PALETTE = (
-    "ansired", "ansigreen", "ansiyellow", "ansiblue", "ansimagenta",
-    "ansicyan", "#ff8700", "#87d700", "#d787ff", "#00afaf",
-)
-# Whitespace of the text's layout is drawn as a space; every other control character is made
-# visible (`visible()`, one character for one, so columns stay offsets).
-_BLANKS = dict.fromkeys((0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x85, 0xA0,
-                         0x2028, 0x2029), " ")
+TEXT_MAX = 100  # past this the text column stops growing and the side pane takes the rest
+MARKS = 3  # theme marks per gutter line (a sentence's further marks go on its next lines)
 
 
-def shown(text: str) -> str:
-    """Text from a file or a user as drawn: layout whitespace as spaces, controls visible."""
-    return visible(text.translate(_BLANKS))
-
-
-def style() -> Style:
+def style(state: EditorState | None = None) -> Style:
+    """The editor's style: theme colours from the codebook's palette; with NO_COLOR, what
+    colour alone marked (selection, matches, shared passages, rejected) gets reverse,
+    underline, bold or strike instead."""
     rules: dict[str, str] = {
         "gutter": "fg:#808080",
         "gutter.sentence": "fg:#8a8a8a",
         "annotated": "underline",
         "suggested": "italic underline fg:#a0a0a0",
-        "rejected": "fg:#606060",
+        "rejected": "fg:#606060 strike",
         "reuse": "bg:#1c3a4a",
         "match": "bg:ansiyellow fg:black",
         "selection": "bg:ansiblue fg:ansiwhite",
@@ -76,18 +72,50 @@ def style() -> Style:
         "diff.insert": "fg:ansigreen underline",
         "help.keys": "bold fg:ansicyan",
         "searchline": "bg:#262626",
+        "hint": "bold fg:ansicyan",
+        "list.cursor": "reverse",
+        "gutter.mark": "bold",
+        "who": "fg:#d7af5f",
     }
-    for i, colour in enumerate(PALETTE):
-        rules[f"theme{i}"] = f"fg:{colour}"
+    if state is not None:
+        rules.update(theme_styles(state))
+    if no_color():
+        rules.update({
+            "selection": "reverse",
+            "cursor": "reverse bold underline",
+            "match": "bold underline italic",
+            "reuse": "italic",
+            "rejected": "strike",
+            "suggested": "italic underline",
+            "side.active": "reverse bold",
+            "status.error": "reverse bold",
+        })
     return Style.from_dict(rules)
 
 
-def side_width() -> int:
-    # Past ~80 columns more text width does not help reading; the theme labels get the rest.
-    columns = get_app().output.get_size().columns
-    if columns < 96:
-        return SIDE_WIDTH
-    return max(WIDE_SIDE_WIDTH, min(MAX_SIDE_WIDTH, columns - 100))
+class SideControl(FormattedTextControl):
+    """The side pane: its text is made for the width it is given (labels wrap, never cut)."""
+
+    def __init__(self, state: EditorState) -> None:
+        self.width = SIDE_WIDTH
+        self.height = 10_000
+        super().__init__(_guarded(lambda: side(state, self.width, self.height)))
+
+    def preferred_height(self, width: int, max_available_height: int, wrap_lines: bool,
+                         get_line_prefix: GetLinePrefixCallable | None) -> int | None:
+        # The pane fills the height it is given; asking the text here would make (and, for
+        # the render, cache) it for an unknown height.
+        return None
+
+    def create_content(self, width: int, height: int | None) -> UIContent:
+        self.width = width
+        self.height = height if height is not None else 10_000
+        return super().create_content(width, height)
+
+
+def gutter_width(state: EditorState) -> int:
+    """Sentence id, space, theme marks, whose marker, separator."""
+    return state.label_width() + 1 + MARKS + 1 + 1
 
 
 def theme_class(state: EditorState, theme_id: str) -> str:
@@ -125,7 +153,7 @@ class DocumentControl(UIControl):
     def _render(self, width: int, height: int) -> tuple[list[StyleAndTextTuples], int]:
         st = self.state
         label_w = st.label_width()
-        self.gutter = label_w + 1 + MARKS + 1
+        self.gutter = gutter_width(st)
         st.width = max(8, width - self.gutter)
         cursor_line = st.scroll_into_view(height)
         return render_lines(st, st.top, height, label_w), max(0, cursor_line - st.top)
@@ -135,8 +163,20 @@ class DocumentControl(UIControl):
         if st.mode != "normal":
             return None
         try:
-            if mouse_event.event_type == MouseEventType.MOUSE_UP:
-                st.click(mouse_event.position.y, mouse_event.position.x - self.gutter)
+            kind = mouse_event.event_type
+            y, x = mouse_event.position.y, mouse_event.position.x - self.gutter
+            # A drag (press, move, release) selects from the word pressed to the word released.
+            if kind == MouseEventType.MOUSE_DOWN:
+                st.click(y, x)
+                st.anchor = None
+                self.drag_from: int | None = st.cursor
+            elif kind in (MouseEventType.MOUSE_MOVE, MouseEventType.MOUSE_UP):
+                st.click(y, x)
+                start = getattr(self, "drag_from", None)
+                if start is not None and start != st.cursor:
+                    st.anchor = start
+                if kind == MouseEventType.MOUSE_UP:
+                    self.drag_from = None
             elif mouse_event.event_type == MouseEventType.SCROLL_DOWN:
                 st.move_line(3)
             elif mouse_event.event_type == MouseEventType.SCROLL_UP:
@@ -149,20 +189,25 @@ class DocumentControl(UIControl):
 def render_lines(
     st: EditorState, top: int, height: int, label_w: int
 ) -> list[StyleAndTextTuples]:
-    """Styled fragments of display lines [top, top + height): only those are looked at."""
+    """Styled fragments of display lines [top, top + height): only those are looked at.
+
+    The gutter's marks belong to one sentence each: the sentence starting on the line (else
+    the one the line continues), every theme of it, spread over its lines when they do not
+    fit on the first; the whose-marker shows another annotator's initial."""
+    import bisect
+
     lay = st.layout()
     visible = lay.lines[top : top + height]
     if not visible:
         return []
     text = st.doc.text
+    doc = st.doc
     w_start = visible[0].start
     w_end = visible[-1].end
     anns = st.annotations().overlapping(w_start, w_end)
     reuse = [(s, e) for s, e, _ in st.reuse_spans() if s < w_end and e > w_start]
     matches: list[tuple[int, int]] = []
-    if st.search_query:
-        import bisect
-
+    if st.search_query and st.highlight:
         found = st.matches()
         i = max(0, bisect.bisect_left(found, (w_start, 0)) - 1)
         while i < len(found) and found[i][0] < w_end:
@@ -170,19 +215,49 @@ def render_lines(
             i += 1
     sel = st.selection()
     cur = st.cursor_span() if st.n_tokens else None
+    sent_starts = doc.sentence_starts
+    sentences = doc.sentences
+    marks_of: dict[int, tuple[list[tuple[str, str]], str]] = {}
+
+    def sentence_marks(si: int) -> tuple[list[tuple[str, str]], str]:
+        got = marks_of.get(si)
+        if got is None:
+            s = sentences[si]
+            marks: list[tuple[str, str]] = []
+            suggested = False
+            others: set[str] = set()
+            for ann in st.annotations().overlapping(s.start, s.end):
+                if ann.status == "rejected" or ann.end <= s.start or ann.start >= s.end:
+                    continue
+                suggested = suggested or ann.status == "suggested"
+                if ann.user != st.user:
+                    others.add(ann.user)
+                for t in ann.themes:
+                    mark = (theme_class(st, t), st.theme_key(t))
+                    if mark not in marks:
+                        marks.append(mark)
+            marks.sort(key=lambda m: THEME_KEYS.find(m[1]) % 11)
+            if suggested:  # on the first line, whatever the number of themes
+                marks.insert(min(len(marks), MARKS - 1), ("class:suggested", "?"))
+            who = ""
+            if others:
+                name = shown(next(iter(others))[:1]).upper()
+                who = name if len(others) == 1 and name.strip() else "+"
+            got = marks_of[si] = (marks, who)
+        return got
+
     out: list[StyleAndTextTuples] = []
-    for line in visible:
+    for n_line, line in enumerate(visible):
         if line.blank:
-            out.append([("class:gutter", " " * (label_w + 1 + MARKS) + "│")])
+            out.append([("class:gutter", " " * (label_w + 1 + MARKS + 1) + "│")])
             continue
         a, b = line.start, line.end
         n = b - a
         styles = [""] * n
-
-        marks: list[tuple[str, str]] = []
-        suggested = False
+        on_reuse = False
         for s, e in reuse:
             _paint(styles, a, s, e, "class:reuse")
+            on_reuse = on_reuse or (s < b and e > a)
         for ann in anns:
             if ann.end <= a or ann.start >= b:
                 continue
@@ -192,32 +267,43 @@ def render_lines(
             cls = theme_class(st, ann.themes[0]) if ann.themes else ""
             kind = "class:suggested" if ann.status == "suggested" else "class:annotated"
             _paint(styles, a, ann.start, ann.end, f"{kind} {cls}")
-            suggested = suggested or ann.status == "suggested"
-            for t in ann.themes:
-                mark = (theme_class(st, t), st.theme_key(t))
-                if mark not in marks:
-                    marks.append(mark)
+        on_match = False
         for s, e in matches:
             _paint(styles, a, s, e, "class:match")
+            on_match = on_match or (s < b and e > a)
         if sel is not None:
             _paint(styles, a, *sel, "class:selection")
         if cur is not None:
             _paint(styles, a, *cur, "class:cursor")
-        marks.sort(key=lambda m: THEME_KEYS.find(m[1]) % 11)
-        if suggested:  # the ? stays visible however many themes the line carries
-            marks = [*marks[: MARKS - 1], ("class:suggested", "?")]
-        marks = marks[:MARKS]
+        # Which sentence this line's gutter speaks for, and how far into it the line is.
+        si = bisect.bisect_left(sent_starts, a)
+        if not (si < len(sent_starts) and sent_starts[si] < b):
+            si -= 1
+        marks: list[tuple[str, str]] = []
+        who = ""
+        if 0 <= si < len(sentences) and sentences[si].end > a:
+            all_marks, who_all = sentence_marks(si)
+            first = lay.line_of(sentences[si].start)
+            k = max(0, top + n_line - first)
+            marks = all_marks[k * MARKS : (k + 1) * MARKS]
+            rest = len(all_marks) - (k + 1) * MARKS
+            if rest > 0 and sentences[si].end <= b:  # the sentence's last line: say more
+                marks = [*marks[: MARKS - 1], ("class:gutter.mark", "+")]
+            who = who_all if k == 0 else ""
+        sep = "≈" if on_reuse else ("»" if on_match else "│")
         frags: StyleAndTextTuples = [
             ("class:gutter.sentence", line.sentence.rjust(label_w) + " "),
             *marks,
-            ("class:gutter", " " * (MARKS - len(marks)) + "│"),
+            ("class:gutter", " " * (MARKS - len(marks))),
+            ("class:who", who or " "),
+            ("class:gutter", sep),
         ]
         seg = shown(text[a:b])
         i = 0
         for style_, group in itertools.groupby(styles):
-            k = len(list(group))
-            frags.append((style_, seg[i : i + k]))
-            i += k
+            k2 = len(list(group))
+            frags.append((style_, seg[i : i + k2]))
+            i += k2
         out.append(frags)
     return out
 
@@ -240,65 +326,15 @@ def _guarded(fn: Callable[[], StyleAndTextTuples]) -> Callable[[], StyleAndTextT
     return get
 
 
-def side_pane(state: EditorState) -> Callable[[], StyleAndTextTuples]:
-    return _guarded(lambda: _side(state))
-
-
-def _clip(s: str, width: int) -> str:
-    return s if len(s) <= width else s[: max(0, width - 1)] + "…"
-
-
-def _side(st: EditorState) -> StyleAndTextTuples:
-    w = side_width() - 1
-    cb = st.codebook
-    ann = st.current_annotation()
-    active = set(ann.themes) if ann else set()
-    out: StyleAndTextTuples = [("class:side.title", _clip(f"Themes: {shown(cb.name)}", w)
-                                + "\n")]
-    if not cb.themes:
-        out.append(("class:side.dim", "(no codebook themes)\n"))
-    for i, t in enumerate(cb.themes[: len(THEME_KEYS)]):
-        on = t.id in active
-        style_ = f"class:theme{i}" + (" class:side.active" if on else "")
-        out.append((style_, _clip(f"{THEME_KEYS[i]} {'●' if on else '○'} {shown(t.label)}",
-                                  w)))
-        out.append(("", "\n"))
-    if len(cb.themes) > len(THEME_KEYS):
-        out.append(("class:side.dim", f"+{len(cb.themes) - len(THEME_KEYS)} more: t picks\n"))
-    out.append(("class:side.dim", "─" * w + "\n"))
-    if ann is None:
-        target = "selection" if st.anchor is not None else "sentence"
-        out.append(("class:side.dim", "No annotation here.\n"))
-        out.append(("class:side.dim", _clip(f"1-9: theme the {target}", w) + "\n"))
-    else:
-        out.append(("class:side.title", _clip(f"{shown(ann.id)} {ann.status}", w) + "\n"))
-        out.append(("class:side.dim", _clip(f"by {shown(ann.user)}", w) + "\n"))
-        others = [t for t in ann.themes if st.theme_key(t) == "*"]
-        if others:
-            out.append(("", _clip("also: " + shown(", ".join(others)), w) + "\n"))
-        if ann.note:
-            out.append(("class:side.title", "Note (n edits):\n"))
-            for para in visible(ann.note, keep_newlines=True).splitlines()[:12]:
-                while len(para) > w:
-                    out.append(("", para[:w] + "\n"))
-                    para = para[w:]
-                out.append(("", para + "\n"))
-        else:
-            out.append(("class:side.dim", "n: write a note\n"))
-    p = st.reuse_here()
-    if p is not None:
-        other = p.b.doc if p.a.doc == st.doc.id else p.a.doc
-        out.append(("class:reuse", _clip(f"Shared with {shown(other)} (Enter)", w) + "\n"))
-    return out
-
-
 # What the status bar says when there is no message: the keys that matter in each mode (in
 # the note editor, `q` and `?` are letters of the note).
 MODE_HINTS = {
     "normal": "? help  q quit",
     "note": "Ctrl-S save  Ctrl-C cancel",
     "search": "Enter search  Esc cancel",
-    "theme": "Enter toggle  Esc cancel",
+    "theme": "Enter toggle  Tab completes  Esc cancel",
+    "goto": "Enter go  Esc cancel",
+    "list": "Enter go there  t/s/u filter  Esc close",
     "help": "any other key closes",
     "reuse": "any other key closes",
     "conflict": "t theirs  m mine  e merge",
@@ -330,7 +366,7 @@ def status_bar(state: EditorState) -> Callable[[], StyleAndTextTuples]:
         msg = shown(str(s["message"])) or MODE_HINTS.get(str(s["mode"]), "")
         if s["message"] and len(left) + len(msg) > _columns():
             # A message cut off is worse than the word position and undo depth left out for
-            # a moment: they come back with the next key.
+            # a moment: they come back with the next key. Longer still, the bar wraps.
             left = f" {doc} {s['doc_pos']} {s['sentence']}{sel}{counts} │ "
         cls = "class:status.error" if state.error else "class:status.message"
         return [("class:status", left), (cls, msg)]
@@ -349,40 +385,6 @@ def help_text(state: EditorState) -> Callable[[], StyleAndTextTuples]:
             else:
                 out.append(("class:help.keys", f"  {keys:<18}"))
                 out.append(("", doc + "\n"))
-        return out
-
-    return _guarded(get)
-
-
-def reuse_text(state: EditorState) -> Callable[[], StyleAndTextTuples]:
-    def get() -> StyleAndTextTuples:
-        v = state.reuse_view
-        if v is None:
-            return []
-        p = v.passage
-        out: StyleAndTextTuples = [
-            ("class:side.title", f"{shown(v.here.doc)} [{v.here.start}:{v.here.end})"),
-            ("", "  ↔  "),
-            ("class:side.title", f"{shown(v.there.doc)} [{v.there.start}:{v.there.end})"),
-            ("", f"  {p.words} words, {p.similarity:.0%} similar\n"),
-            ("class:side.dim", shown(v.there_title or "") + "\n"),
-            ("class:side.title", f"In {shown(v.there.doc)}:\n"),
-            ("", shown(v.there.text) + "\n\n"),
-            ("class:side.title", "Difference: "),
-            ("class:diff.delete", "[-only here-]"),
-            ("", " "),
-            ("class:diff.insert", f"{{+only in {shown(v.there.doc)}+}}"),
-            ("", "\n"),
-        ]
-        # Marked as well as coloured, so the diff reads on a terminal without colour.
-        for op, chunk in v.diff:
-            chunk = shown(chunk)
-            if op == DELETE:
-                out.append(("class:diff.delete", f"[-{chunk}-]"))
-            elif op == INSERT:
-                out.append(("class:diff.insert", f"{{+{chunk}+}}"))
-            else:
-                out.append(("", chunk))
         return out
 
     return _guarded(get)
@@ -490,13 +492,49 @@ class ScrollText(UIControl):
         return UIContent(get_line=get_line, line_count=len(visible), show_cursor=False)
 
 
+def status_height(state: EditorState) -> int:
+    """The status bar grows (up to 4 lines) so a long message wraps instead of being cut."""
+    if not state.message:
+        return 1
+    n = sum(len(f[1]) for f in status_bar(state)())
+    return max(1, min(4, -(-n // max(20, _columns()))))
+
+
+class LinesControl(UIControl):
+    """Lines made for a given size (the list panel, the side-by-side passage view)."""
+
+    def __init__(self, make: Callable[[int, int], list[StyleAndTextTuples]],
+                 state: EditorState, top_attr: str | None = None) -> None:
+        self.make = make
+        self.state = state
+        self.top_attr = top_attr
+
+    def create_content(self, width: int, height: int) -> UIContent:
+        try:
+            lines = self.make(width, height)
+        except Exception as e:  # a drawing bug must not take the session down
+            lines = [[("class:status.error", f"display error: {type(e).__name__}: {e}")]]
+        if self.top_attr is not None:
+            top = max(0, min(getattr(self.state, self.top_attr), len(lines) - height))
+            setattr(self.state, self.top_attr, top)
+            lines = lines[top : top + height]
+
+        def get_line(i: int) -> StyleAndTextTuples:
+            return lines[i] if 0 <= i < len(lines) else []
+
+        return UIContent(get_line=get_line, line_count=len(lines), show_cursor=False)
+
+
 class Views:
     """The widgets the key bindings need to reach (buffers, focus targets) and the layout."""
 
     def __init__(self, state: EditorState) -> None:
         self.state = state
         self.document = DocumentControl(state)
-        self.doc_window = Window(self.document, wrap_lines=False, always_hide_cursor=True)
+        self.doc_window = Window(
+            self.document, wrap_lines=False, always_hide_cursor=True,
+            width=lambda: Dimension(min=20, preferred=gutter_width(state) + TEXT_MAX,
+                                    max=gutter_width(state) + TEXT_MAX))
         self.search_buffer = Buffer(multiline=False, name="search")
         self.note = TextArea(multiline=True, wrap_lines=True, focus_on_click=True)
 
@@ -512,15 +550,21 @@ class Views:
         wide = Condition(lambda: get_app().output.get_size().columns >= 60)
         side = ConditionalContainer(
             Window(
-                FormattedTextControl(side_pane(state)),
-                width=lambda: Dimension.exact(side_width()),
+                SideControl(state),
+                # Past ~100 columns more text width does not help reading: the text column
+                # stops there and the side pane takes the rest.
+                width=lambda: Dimension(
+                    min=SIDE_WIDTH, max=10_000,
+                    preferred=SIDE_WIDTH if _columns() < 96 else WIDE_SIDE_WIDTH),
                 wrap_lines=False,
                 style="class:side",
             ),
             filter=wide,
         )
         def prompt() -> str:
-            return "/" if state.mode == "search" else "theme (number, id or label): "
+            if state.mode == "goto":
+                return "go to (sentence id like p3.s2, or annotation id): "
+            return "/" if state.mode == "search" else "theme (words of its label or id): "
 
         search_line = ConditionalContainer(
             VSplit([
@@ -528,11 +572,12 @@ class Views:
                        style="class:searchline"),
                 Window(BufferControl(self.search_buffer), style="class:searchline"),
             ], height=1),
-            filter=mode("search") | mode("theme"),
+            filter=mode("search") | mode("theme") | mode("goto"),
         )
         body = HSplit([
             VSplit([self.doc_window, Window(width=1, char="│", style="class:gutter"), side]),
-            Window(FormattedTextControl(status_bar(state)), height=1, style="class:status"),
+            Window(FormattedTextControl(status_bar(state)), wrap_lines=True,
+                   height=lambda: Dimension.exact(status_height(state)), style="class:status"),
             search_line,
         ])
         note_frame = Frame(
@@ -550,13 +595,18 @@ class Views:
             style="class:overlay",
         )
         reuse_frame = Frame(
-            Window(ScrollText(reuse_text(state), state, "overlay_top")),
-            title="Shared passage: j/k scroll, other keys close",
+            Window(LinesControl(lambda w, h: reuse_columns(state, w), state, "overlay_top")),
+            title="Shared passage: o goes to the other side, j/k scroll, other keys close",
             style="class:overlay",
         )
         conflict_frame = Frame(
             Window(ScrollText(conflict_text(state), state, "overlay_top", indent=4)),
             title="Changed by someone else meanwhile: nothing was overwritten",
+            style="class:overlay",
+        )
+        list_frame = Frame(
+            Window(LinesControl(lambda w, h: list_lines(state, w, h), state)),
+            title="Annotations of this document (L closes)",
             style="class:overlay",
         )
         self.root = FloatContainer(
@@ -568,6 +618,8 @@ class Views:
                       top=0, bottom=1, left=1, right=1),
                 Float(ConditionalContainer(reuse_frame, filter=mode("reuse")),
                       top=1, bottom=2, left=2, right=2),
+                Float(ConditionalContainer(list_frame, filter=mode("list")),
+                      top=0, bottom=1, left=0, right=0),
                 Float(ConditionalContainer(conflict_frame, filter=mode("conflict")),
                       top=1, bottom=2, left=2, right=2),
             ],
@@ -595,7 +647,7 @@ class Views:
         target: Window | Buffer = self.doc_window
         if mode == "note":
             target = self.note.window
-        elif mode in ("search", "theme"):
+        elif mode in ("search", "theme", "goto"):
             target = self.search_buffer
         try:
             if not self.layout.has_focus(target):
