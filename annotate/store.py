@@ -1059,10 +1059,15 @@ class Store:
         return f"{ann_id} ({who} changed {what})"
 
     def _changed_by_others(self, ann_id: str, user: str, since: str) -> str | None:
-        """Who (other than `user`) last changed the annotation at or after `since`."""
+        """Who (other than `user`) last changed the annotation after the user's own change
+        made at `since`. History ids order changes exactly; timestamps do not (two users'
+        changes can share a millisecond), so the user's change is found by its time and the
+        others' after it by id."""
         row = self._db.execute(
-            "SELECT user FROM history WHERE annotation = ? AND at >= ? AND user != ? "
-            "ORDER BY id DESC LIMIT 1", (ann_id, since, user)).fetchone()
+            "SELECT user FROM history WHERE annotation = ? AND user != ? AND id > "
+            "(SELECT COALESCE(MAX(id), 0) FROM history WHERE annotation = ? AND user = ? "
+            "AND at <= ?) ORDER BY id DESC LIMIT 1", (ann_id, user, ann_id, user, since)
+        ).fetchone()
         return None if row is None else str(row[0])
 
     def undo(self, user: str) -> str | None:
