@@ -730,6 +730,9 @@ class Store:
         """`provenance` of many annotations at once (all suggested ones when None)."""
 
         def run() -> dict[str, Provenance]:
+            if self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                "name = 'suggestion_origin'").fetchone() is None:
+                return {}  # an older store, read without upgrading: no provenance recorded
             sql = ("SELECT o.annotation, o.source, o.suggested_by, o.suggested_at, o.evidence, "
                    "a.status FROM suggestion_origin o JOIN annotations a ON a.id = o.annotation")
             rows: builtins.list[Any] = []

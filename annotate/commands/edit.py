@@ -33,7 +33,9 @@ def register(app: typer.Typer) -> None:
                                "other documents.")
         ] = True,
         mouse: Annotated[
-            bool, typer.Option("--mouse", help="Click to move the cursor, wheel to scroll.")
+            bool, typer.Option("--mouse", help="Use the mouse: a click moves the cursor, a drag "
+                               "selects, a click on a theme in the pane toggles it, the wheel "
+                               "scrolls.")
         ] = False,
     ) -> None:
         """Annotate interactively in the terminal: themes, notes, suggestions, shared passages.

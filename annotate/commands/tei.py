@@ -55,11 +55,14 @@ def gather(paths: list[Path] | None, corpus: Corpus, store_path: Path | None,
     notes: list[str] = []
     anns: tuple[Annotation, ...] = ()
     history: tuple[Change, ...] = ()
+    decided: dict[str, str] = {}
     path = store_path or default_store_path()
     if path.is_file():
         with Store.open(path, readonly=True) as st:
             anns = tuple(st.list())
             history = tuple(st.history())
+            decided = {i: p.decided_by for i, p in st.provenances([a.id for a in anns]).items()
+                       if p.decided_by}
     elif store_path is not None:
         fail(f"{store_path}: no such annotation store")
     else:
@@ -84,7 +87,7 @@ def gather(paths: list[Path] | None, corpus: Corpus, store_path: Path | None,
 
         result = find_reuse(corpus)
         passages, clusters = result.passages, result.clusters
-    data = ExportData(corpus, anns, history, cb, hits, passages, clusters)
+    data = ExportData(corpus, anns, history, cb, hits, passages, clusters, decided_by=decided)
     return data, notes
 
 

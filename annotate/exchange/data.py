@@ -39,6 +39,8 @@ class ExportData:
     clusters: tuple[Cluster, ...] = ()
     title: str | None = None
     when: str | None = None  # the export's timestamp; None means now
+    # Annotation id -> who decided on a codebook suggestion (accepted or rejected), for @resp.
+    decided_by: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def documents(self) -> tuple[Document, ...]:

@@ -10,7 +10,8 @@ The TEI subset
   (`@type` the action, `@n` the annotation id, `@who`, `@when`, the JSON detail as content).
 - `teiCorpus/standOff` (before the documents): `spanGrp type="annotation"` with one `span` per
   annotation (`@n` its id, `@from` a whole sentence or paragraph or `@target` a `string-range()`,
-  `@ana` its themes, `@resp` its user, `@cert` and `@subtype` its status, `note type="comment"`
+  `@ana` its themes, `@resp` its user (then `#app.annotate` and the user who accepted or
+  rejected it, for a codebook suggestion), `@cert` and `@subtype` its status, `note type="comment"`
   its note, `note type="record"` its created/modified dates and quote context);
   `spanGrp type="themeHit"` (codebook hits per sentence); `linkGrp type="alignment"` (a `link`
   per shared passage, similarity in `@cert`, reuse category in `@ana`); a `join type="cluster"`
@@ -185,7 +186,8 @@ class _Exporter:
         self.themes += [Theme(th, th, "Not in the codebook.") for th in extra if th not in known]
         for th in self.themes:
             self.ids.get("theme", "theme.", th.id)
-        users = {a.user for a in data.annotations} | {c.user for c in data.history}
+        users = ({a.user for a in data.annotations} | {c.user for c in data.history}
+                 | set(data.decided_by.values()))
         for u in sorted(users):
             self.ids.get("user", "user.", u)
         self.doc_themes: dict[str, list[str]] = defaultdict(list)
@@ -367,8 +369,14 @@ class _Exporter:
                f'{"from" if whole else "target"}="{ptr}"']
         if a.themes:
             out.append(f' ana="{self.theme_ref(a.themes)}"')
-        if a.user:
-            out.append(f' resp="{self.user_ref(a.user)}"')
+        resp = [self.user_ref(a.user)] if a.user else []
+        decider = self.data.decided_by.get(a.id)
+        if decider:
+            # A codebook suggestion someone decided on: who made it, the application whose
+            # codebook suggested it, and who accepted or rejected it, in that order.
+            resp += ["#app.annotate", self.user_ref(decider)]
+        if resp:
+            out.append(f' resp="{" ".join(dict.fromkeys(resp))}"')
         inner: list[str] = []
         if a.note:
             inner.append(f'        <note type="comment">{esc(a.note)}</note>\n')

@@ -158,8 +158,12 @@ def _read_tei(data: bytes, name: str) -> Imported:
              if p.get(XML_ID)}
 
     def user_of(ref: str | None, el: etree._Element) -> str:
-        if not ref:
+        if not ref or not ref.split():
             return ""
+        # The annotator is the first pointer; a decided suggestion lists the application and
+        # the user who decided after it (provenance the store keeps apart).
+        refs = ref.split()
+        ref = next((r for r in refs if r.startswith("#") and r[1:] in users), refs[0])
         if ref.startswith("#") and ref[1:] in users:
             return users[ref[1:]]
         raise InputError(f"{name}:{_line(el)}: unknown annotator {ref!r}")
