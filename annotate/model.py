@@ -148,6 +148,26 @@ class Document:
     def sentence_starts(self) -> tuple[int, ...]:
         return tuple(s.start for s in self.sentences)
 
+    def metadata_record(self) -> dict[str, object]:
+        """What every `--json` document record starts with: where it came from and what is
+        known of it (each output then adds its own counts)."""
+        m = self.meta
+        return {
+            "id": self.id,
+            "path": str(self.path),
+            "format": self.format,
+            "title": m.title,
+            "date": m.date,
+            "date_precision": m.date_precision,
+            "series": m.series,
+            "place": m.place,
+            "speakers": list(m.speakers),
+            "author": m.author,
+            "body": m.body,
+            "genre": m.genre,
+            "source": m.source,
+        }
+
     def sentence_at(self, offset: int) -> Sentence | None:
         """The sentence containing `offset`, if any (binary search over sentence starts)."""
         import bisect

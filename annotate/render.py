@@ -28,26 +28,13 @@ def console(width: int | None = None) -> Console:
 
 def document_summary(d: Document) -> dict[str, Any]:
     """The per-document record shared by every `--json` output (`documents` list)."""
-    m = d.meta
     return {
-        "id": d.id,
-        "path": str(d.path),
-        "format": d.format,
-        "title": m.title,
-        "date": m.date,
-        "date_precision": m.date_precision,
-        "series": m.series,
-        "place": m.place,
-        "speakers": list(m.speakers),
-        "author": m.author,
-        "body": m.body,
-        "genre": m.genre,
-        "source": m.source,
+        **d.metadata_record(),
         "words": word_count(d.text),
         "sentences": len(d.sentences),
         "paragraphs": len(d.paragraphs),
         "characters": len(d.text),
-        "metadata_from": m.origin,
+        "metadata_from": d.meta.origin,
     }
 
 

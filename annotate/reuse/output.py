@@ -18,28 +18,15 @@ if TYPE_CHECKING:
 
 def document_record(d: Document, words: int | None = None) -> dict[str, Any]:
     """What the reuse outputs say of a document: its metadata, words and characters."""
-    m = d.meta
     if words is None:
         from annotate.text import word_count
 
         words = word_count(d.text)
     return {
-        "id": d.id,
-        "path": str(d.path),
-        "format": d.format,
-        "title": m.title,
-        "date": m.date,
-        "date_precision": m.date_precision,
-        "series": m.series,
-        "place": m.place,
-        "speakers": list(m.speakers),
-        "author": m.author,
-        "body": m.body,
-        "genre": m.genre,
-        "source": m.source,
+        **d.metadata_record(),
         "words": words,
         "characters": len(d.text),
-        "metadata_from": m.origin,
+        "metadata_from": d.meta.origin,
     }
 
 
