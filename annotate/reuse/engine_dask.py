@@ -103,6 +103,7 @@ def find_reuse_dask(
     within_series: bool = False,
     shard_shingles: int = SHARD_SHINGLES,
     chunk_chars: int = CHUNK_CHARS,
+    connect_timeout: float = 20.0,
 ) -> ReuseResult:
     """`engine.find_reuse` on a Dask cluster, with the same result. `scheduler` is the
     address of a running scheduler (default: $DASK_SCHEDULER_ADDRESS); with neither, a
@@ -129,7 +130,7 @@ def find_reuse_dask(
                         min_bits=min_bits, series=series, within_series=within_series,
                         shard_shingles=shard_shingles, chunk_chars=chunk_chars)
     try:
-        client = Client(address, timeout="20s")
+        client = Client(address, timeout=connect_timeout)
     except (OSError, TimeoutError, ValueError) as e:
         raise ClusterError(f"could not reach the Dask scheduler at {address}: {e}") from None
     with client:
