@@ -3,16 +3,17 @@
 The documents (sorted as the local engine sorts them) are cut into contiguous *chunks*. Every
 stage is a task over plain data, and only small results travel to the client:
 
-1. per chunk: read the texts, fingerprint them (`fingerprint`), count shingles and words;
+1. per chunk: read the texts and fingerprint them (`fingerprint`); count shingles and words;
+   the workers keep the fingerprints (without their shingles once cut), not the texts;
 2. per chunk: cut its shingles into the `n_shards` hash shards (`shards.make_shard`), the
    same shards as the local engine's, so seeds come out the same;
 3. per shard: gather that shard's piece of every chunk, group it (`seeds.group_shard`), and
    split the seeds by *block*, the pair of chunks holding their two documents;
 4. per block: gather that block's seeds from every shard, join them into runs and align each
    document pair (`align.align_pair`) with the fingerprints of just those two chunks; only
-   the matches and their character spans come back;
-5. on the client, as in the local engine: rank, chance rule's cluster exception, ids,
-   clusters (`engine.assemble`).
+   the matches and their token offsets come back;
+5. on the client, as in the local engine: character spans from its texts, rank, the chance
+   rule's cluster exception, ids, clusters (`engine.assemble`).
 
 So no process holds the whole shingle index (a shard task holds one shard; a block task two
 chunks' fingerprints), and a lost worker's tasks are recomputed from their inputs by the
@@ -43,7 +44,6 @@ from annotate.errors import AnnotateError
 from annotate.model import Document
 from annotate.reuse.align import Match, align_pair
 from annotate.reuse.chance import DEFAULT_MIN_BITS, RECUR_BITS, WordBits, word_bits
-from annotate.reuse.clusters import Span
 from annotate.reuse.engine import (
     ReuseResult,
     _rank,
@@ -61,17 +61,19 @@ from annotate.reuse.params import (
 )
 from annotate.reuse.seeds import Seeds, group_shard, pair_slices, seed_runs
 from annotate.reuse.shards import Shard, make_shard
+from annotate.text import TOKEN
 
 if TYPE_CHECKING:
     from annotate.corpus import Corpus
 
 INSTALL_HINT = "the dask engine needs the dask extra: pip install 'annotate-statements[dask]'"
-# Characters of text per chunk: a chunk's texts and fingerprints (about 4x the text) are what
-# one task holds, and a block task holds two chunks.
+# Characters of text per chunk: a chunk's fingerprints (about 2x its text, 3x with shingles)
+# are what one task holds, and a block task holds two chunks'.
 CHUNK_CHARS = 16_000_000
 # (id, path, length, digest, text or None): what a chunk task needs to get one document.
 Item = tuple[str, str, int, str, str | None]
-Pair = tuple[Match, tuple[Span, Span]]
+# A match with, per side, (document id, start of its first token, start of its last token).
+Found = tuple[Match, tuple[str, int, int], tuple[str, int, int]]
 
 
 class ClusterError(AnnotateError):
@@ -162,9 +164,10 @@ def _run(
     chunks = _chunk_items(documents, send_text, chunk_chars, 2 * n_workers)
     bounds = np.cumsum([0] + [len(c) for c in chunks])
     n_chunks = len(chunks)
-    # Stage 1, per chunk. Items go one chunk a submit: one small graph each.
-    texts = [tasks.submit(_load, c, pure=False) for c in chunks]
-    fat = [tasks.submit(_fingerprint_chunk, t, ngram) for t in texts]
+    # Stage 1, per chunk (one submit a chunk: with --send-text, one modest graph each).
+    # The texts are not kept on the workers: alignment needs only the fingerprints, and the
+    # client, which has the texts, turns token offsets into character spans.
+    fat = [tasks.submit(_fingerprint_chunk, c, ngram, pure=False) for c in chunks]
     summaries = tasks.results([tasks.submit(_summary, f) for f in fat])
     n_hashes = sum(s[0] for s in summaries)
     words = {d: n for s in summaries for d, n in s[1]}
@@ -195,15 +198,18 @@ def _run(
     # Stage 4, per block: runs, alignment, spans.
     floor = max(0.0, min_bits - RECUR_BITS)
     found = [
-        tasks.submit(_align_block, by_block[b], lean[i], lean[j], texts[i], texts[j],
+        tasks.submit(_align_block, by_block[b], lean[i], lean[j],
                      (int(bounds[i]), int(bounds[j])), bits, floor, ngram, gap, min_words)
         for b, (i, j) in enumerate(blocks)
     ] if n_shards else []
-    del by_block, lean, texts, bits
-    pairs: list[Pair] = [p for part in tasks.results(found) for p in part]
+    del by_block, lean, bits
+    found_pairs: list[Found] = [p for part in tasks.results(found) for p in part]
     tasks.finish()
-    pairs.sort(key=lambda p: _rank(p[0]))
-    return assemble(documents, [m for m, _ in pairs], [s for _, s in pairs], codes=codes,
+    found_pairs.sort(key=lambda p: _rank(p[0]))
+    text = {d.id: d.text for d in documents}
+    spans = [((da, sa, _token_end(text[da], la)), (db, sb, _token_end(text[db], lb)))
+             for _, (da, sa, la), (db, sb, lb) in found_pairs]
+    return assemble(documents, [m for m, _, _ in found_pairs], spans, codes=codes,
                     min_bits=min_bits, chance=min_bits > 0, words=words,
                     shards=max(1, n_shards))
 
@@ -298,8 +304,15 @@ def _load(items: Sequence[Item]) -> list[tuple[str, str]]:
     return out
 
 
-def _fingerprint_chunk(texts: Sequence[tuple[str, str]], ngram: int) -> list[Fingerprint]:
-    return [fingerprint(d, t, ngram) for d, t in texts]
+def _fingerprint_chunk(items: Sequence[Item], ngram: int) -> list[Fingerprint]:
+    return [fingerprint(d, t, ngram) for d, t in _load(items)]
+
+
+def _token_end(text: str, start: int) -> int:
+    """Where the token starting at `start` ends (as `Fingerprint.end`)."""
+    m = TOKEN.match(text, start)
+    assert m is not None
+    return m.end()
 
 
 def _summary(fps: Sequence[Fingerprint]) -> tuple[int, list[tuple[str, int]]]:
@@ -362,34 +375,29 @@ def _align_block(
     parts: Sequence[Seeds],
     fps_i: Sequence[Fingerprint],
     fps_j: Sequence[Fingerprint],
-    texts_i: Sequence[tuple[str, str]],
-    texts_j: Sequence[tuple[str, str]],
     offsets: tuple[int, int],
     bits: WordBits | None,
     floor: float,
     ngram: int,
     gap: int,
     min_words: int,
-) -> list[Pair]:
+) -> list[Found]:
     """One block: the seeds of its document pairs from every shard, joined into runs (runs
     never cross pairs, so per block is as good as corpus-wide) and aligned per pair; each
-    match with its sides as (document id, start, end) in characters."""
+    match with its sides' token starts (the client finds the ends in its texts)."""
     runs = seed_runs(Seeds.concat(list(parts)), ngram=ngram, gap=gap, min_words=min_words)
-    fps: dict[int, Fingerprint] = {}
-    text: dict[int, str] = {}
-    for off, chunk, ts in ((offsets[0], fps_i, texts_i), (offsets[1], fps_j, texts_j)):
-        for n, (f, (_, t)) in enumerate(zip(chunk, ts, strict=True)):
-            fps[off + n], text[off + n] = f, t
+    fps = {offsets[0] + n: f for n, f in enumerate(fps_i)}
+    fps.update({offsets[1] + n: f for n, f in enumerate(fps_j)})
     a0, a1 = runs.a0.tolist(), runs.a1.tolist()
     b0, b1 = runs.b0.tolist(), runs.b1.tolist()
     chance = None if bits is None else (bits, floor)
-    out: list[Pair] = []
+    out: list[Found] = []
     for a, b, first, stop in pair_slices(runs):
         fa, fb = fps[a], fps[b]
         boxes = zip(a0[first:stop], a1[first:stop], b0[first:stop], b1[first:stop],
                     strict=True)
         for m in align_pair(a, b, fa, fb, boxes, min_words=min_words, gap=gap,
                             chance=chance):
-            out.append((m, ((fa.doc, int(fa.starts[m.a0]), fa.end(m.a1 - 1, text[a])),
-                            (fb.doc, int(fb.starts[m.b0]), fb.end(m.b1 - 1, text[b])))))
+            out.append((m, (fa.doc, int(fa.starts[m.a0]), int(fa.starts[m.a1 - 1])),
+                        (fb.doc, int(fb.starts[m.b0]), int(fb.starts[m.b1 - 1]))))
     return out
