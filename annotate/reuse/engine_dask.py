@@ -161,7 +161,9 @@ def _run(
 ) -> ReuseResult:
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
     tasks = _Tasks(client, progress)
-    chunks = _chunk_items(documents, send_text, chunk_chars, 2 * n_workers)
+    # Several chunks a worker: the blocks along the diagonal (pages of the same days, where
+    # reprints cluster) are the heavy ones, and more, smaller blocks balance them.
+    chunks = _chunk_items(documents, send_text, chunk_chars, 4 * n_workers)
     bounds = np.cumsum([0] + [len(c) for c in chunks])
     n_chunks = len(chunks)
     # Stage 1, per chunk (one submit a chunk: with --send-text, one modest graph each).
@@ -362,13 +364,13 @@ def _group(
     n = len(bounds) - 1
     ca = np.searchsorted(bounds, seeds.a, side="right") - 1
     cb = np.searchsorted(bounds, seeds.b, side="right") - 1
-    block = ca * n + cb
-    out = []
-    for i in range(n):
-        for j in range(i, n):
-            m = block == i * n + j
-            out.append(Seeds(seeds.a[m], seeds.b[m], seeds.pa[m], seeds.pb[m]))
-    return tuple(out)
+    # One stable sort by block, then slices: the seeds keep their order within a block.
+    order = np.argsort(ca * n + cb, kind="stable")
+    a, b, pa, pb = seeds.a[order], seeds.b[order], seeds.pa[order], seeds.pb[order]
+    keys = [i * n + j for i in range(n) for j in range(i, n)]
+    cuts = np.searchsorted((ca * n + cb)[order], keys + [n * n])
+    return tuple(Seeds(a[lo:hi], b[lo:hi], pa[lo:hi], pb[lo:hi])
+                 for lo, hi in zip(cuts[:-1], cuts[1:], strict=True))
 
 
 def _align_block(
