@@ -8,9 +8,12 @@ its process tree, forked helpers included); the Dask case starts `dask scheduler
 not counted, as on a cluster that is already running). Each worker process's PSS is sampled
 from /proc while the client runs; the busiest worker is the one with the highest peak.
 
-Run: `.venv/bin/python -m benchmarks.bench_dask [--big] [--pages N]`
-  --big      also chronam-1916-01 + chronam-1916-02-04 (210 MB; many minutes a case)
-  --pages N  only the first N pages of chronam-1916-01 (a quick look)
+Run: `.venv/bin/python -m benchmarks.bench_dask [--big] [--pages N] [--memory-limit M]`
+  --big             also chronam-1916-01 + chronam-1916-02-04 (210 MB; many minutes a case)
+  --pages N         only the first N pages of chronam-1916-01 (a quick look)
+  --memory-limit M  each worker's Dask memory limit (e.g. 700MB: past 60% of it, a worker
+                    spills held results to local disk); default Dask's (memory / workers)
+  --no-local        the Dask cases only
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def _bin(name: str) -> str:
 
 
 @contextmanager
-def _cluster(tmp: Path) -> Iterator[tuple[str, int]]:
+def _cluster(tmp: Path, memory_limit: str | None) -> Iterator[tuple[str, int]]:
     """A scheduler and two single-threaded worker processes on 127.0.0.1, as a user starts
     them; yields the scheduler's address and the pid of the `dask worker` process."""
     from distributed import Client
@@ -46,7 +49,7 @@ def _cluster(tmp: Path) -> Iterator[tuple[str, int]]:
     info = tmp / "scheduler.json"
     info.unlink(missing_ok=True)
     procs = [subprocess.Popen([_bin("dask"), "scheduler", "--host", "127.0.0.1", "--port",
-                               "0", "--no-dashboard", "--scheduler-file", str(info)],
+                               "0", "--dashboard-address", ":0", "--scheduler-file", str(info)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         deadline = time.monotonic() + 120
@@ -54,7 +57,8 @@ def _cluster(tmp: Path) -> Iterator[tuple[str, int]]:
             time.sleep(0.2)
         procs.append(subprocess.Popen(
             [_bin("dask"), "worker", "--scheduler-file", str(info), "--nworkers", "2",
-             "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+             "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1",
+             *(["--memory-limit", memory_limit] if memory_limit else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         with Client(scheduler_file=str(info)) as client:
             client.wait_for_workers(2, timeout=120)
@@ -108,30 +112,38 @@ def _mb(paths: Sequence[Path]) -> tuple[float, int]:
     return sum(f.stat().st_size for f in files) / 1e6, len(files)
 
 
-def case(name: str, paths: Sequence[Path], tmp: Path) -> list[list[object]]:
+def case(
+    name: str, paths: Sequence[Path], tmp: Path, memory_limit: str | None, with_local: bool
+) -> list[list[object]]:
     mb, n_docs = _mb(paths)
     args = [str(p) for p in paths]
     local_out, dask_out = tmp / "local.json", tmp / "dask.json"
-    print(f"  {name}: local engine ...", file=sys.stderr, flush=True)
-    local = run_measured([_bin("annotate"), "reuse", *args, "--json"],
-                         stdout_to=str(local_out))
-    print(f"  {name}: local {local.seconds:.0f} s; dask cluster ...", file=sys.stderr,
-          flush=True)
-    with _cluster(tmp) as (address, workers), _WorkerPeaks(workers) as peaks:
+    rows: list[list[object]] = []
+    local = None
+    if with_local:
+        print(f"  {name}: local engine ...", file=sys.stderr, flush=True)
+        local = run_measured([_bin("annotate"), "reuse", *args, "--json"],
+                             stdout_to=str(local_out))
+        print(f"  {name}: local {local.seconds:.0f} s", file=sys.stderr, flush=True)
+    print(f"  {name}: dask cluster ...", file=sys.stderr, flush=True)
+    with _cluster(tmp, memory_limit) as (address, workers), _WorkerPeaks(workers) as peaks:
         remote = run_measured([_bin("annotate"), "reuse", *args, "--json", "--engine", "dask",
                                "--scheduler", address], stdout_to=str(dask_out))
     print(f"  {name}: dask {remote.seconds:.0f} s", file=sys.stderr, flush=True)
-    ok = local.returncode == 0 and remote.returncode == 0
-    same = ok and filecmp.cmp(local_out, dask_out, shallow=False)
-    shards = _shards(local_out) if local.returncode == 0 else "-"
     busiest = max(peaks.peaks.values(), default=0.0)
-    rows: list[list[object]] = [
-        [name, f"{mb:.0f}", n_docs, "local", shards, f"{local.seconds:.1f}",
-         _fmt(local.peak_pss_mb), "-", "yardstick"],
-        [name, f"{mb:.0f}", n_docs, "dask, 2 workers", shards, f"{remote.seconds:.1f}",
-         _fmt(remote.peak_pss_mb), f"{busiest:.0f}",
-         "identical" if same else ("DIFFERENT" if ok else "failed")],
-    ]
+    engine = "dask, 2 workers" + (f", {memory_limit} limit" if memory_limit else "")
+    if local is None:
+        shards = _shards(dask_out) if remote.returncode == 0 else "-"
+        verdict = "ok" if remote.returncode == 0 else "failed"
+    else:
+        ok = local.returncode == 0 and remote.returncode == 0
+        same = ok and filecmp.cmp(local_out, dask_out, shallow=False)
+        shards = _shards(local_out) if local.returncode == 0 else "-"
+        verdict = "identical" if same else ("DIFFERENT" if ok else "failed")
+        rows.append([name, f"{mb:.0f}", n_docs, "local", shards, f"{local.seconds:.1f}",
+                     _fmt(local.peak_pss_mb), "-", "yardstick"])
+    rows.append([name, f"{mb:.0f}", n_docs, engine, shards, f"{remote.seconds:.1f}",
+                 _fmt(remote.peak_pss_mb), f"{busiest:.0f}", verdict])
     return rows
 
 
@@ -145,6 +157,8 @@ def main() -> None:
         print(f"skipped: {CHRONAM} is absent")
         return
     rows: list[list[object]] = []
+    limit = args[args.index("--memory-limit") + 1] if "--memory-limit" in args else None
+    local = "--no-local" not in args
     with tempfile.TemporaryDirectory(prefix="bench-dask-") as name:
         tmp = Path(name)
         if "--pages" in args:
@@ -153,12 +167,13 @@ def main() -> None:
             folder.mkdir()
             for f in sorted(CHRONAM.glob("*.txt"))[:n]:
                 (folder / f.name).symlink_to(f)
-            rows += case(f"chronam-1916-01, {n} pages", [folder], tmp)
+            rows += case(f"chronam-1916-01, {n} pages", [folder], tmp, limit, local)
         else:
-            rows += case("chronam-1916-01", [CHRONAM], tmp)
+            rows += case("chronam-1916-01", [CHRONAM], tmp, limit, local)
         if "--big" in args:
             if CHRONAM_MORE.is_dir():
-                rows += case("chronam-1916-01 + 02-04", [CHRONAM, CHRONAM_MORE], tmp)
+                rows += case("chronam-1916-01 + 02-04", [CHRONAM, CHRONAM_MORE], tmp, limit,
+                             local)
             else:
                 print(f"skipped --big: {CHRONAM_MORE} is absent")
     print(table(["corpus", "MB", "docs", "engine", "shards", "wall s", "client peak PSS MB",

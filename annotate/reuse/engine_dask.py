@@ -126,7 +126,7 @@ def find_reuse_dask(
     if address is None:
         workers = n_workers or min(os.cpu_count() or 1, 4)
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+                          dashboard_address=":0") as cluster, Client(cluster) as client:
             return _run(client, documents, focus, progress, send_text=send_text,
                         min_words=min_words, max_df=max_df, ngram=ngram, gap=gap,
                         min_bits=min_bits, series=series, within_series=within_series,
