@@ -197,7 +197,7 @@ def _run(
         for b in range(len(blocks)):
             by_block[b].append(tasks.submit(getitem, grouped, b))
     del pieces
-    # Stage 4, per block: runs, alignment, spans.
+    # Stage 4, per block: runs and alignment; only matches and token offsets come back.
     floor = max(0.0, min_bits - RECUR_BITS)
     found = [
         tasks.submit(_align_block, by_block[b], lean[i], lean[j],
