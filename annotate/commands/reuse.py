@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
 import typer
 
-from annotate.commands.common import JsonOpt, PathsArg, guarded, load, print_json
+from annotate.commands.common import JsonOpt, PathsArg, fail, guarded, load, print_json
 from annotate.completion import complete_document
+
+
+class Engine(StrEnum):
+    local = "local"
+    dask = "dask"
+
 
 # Mirrors annotate.reuse.DEFAULT_MIN_WORDS / DEFAULT_MAX_DF / DEFAULT_MIN_BITS (not imported:
 # keeps --help fast); tests check they agree.
@@ -82,6 +89,25 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option("--limit", "-n", min=1, help="Show only the first N passages."),
         ] = None,
+        engine: Annotated[
+            Engine,
+            typer.Option("--engine", help="Where the detection runs: this machine's "
+                         "processes (local) or a Dask cluster (dask, needs the dask extra). "
+                         "Same output either way."),
+        ] = Engine.local,
+        scheduler: Annotated[
+            str | None,
+            typer.Option("--scheduler", metavar="ADDRESS",
+                         help="With --engine dask: the Dask scheduler, e.g. "
+                         "tcp://10.0.0.5:8786 (default: $DASK_SCHEDULER_ADDRESS, else a "
+                         "cluster of worker processes on this machine)."),
+        ] = None,
+        send_text: Annotated[
+            bool,
+            typer.Option("--send-text", help="With --engine dask: send the texts to the "
+                         "workers instead of letting them read the corpus path (for workers "
+                         "that do not share this filesystem)."),
+        ] = False,
     ) -> None:
         """Passages shared by two or more documents, verbatim or with small edits, ranked
         longest and most similar first; clusters of passages found in three or more.
@@ -92,6 +118,12 @@ def register(app: typer.Typer) -> None:
 
             from annotate.reuse import find_reuse, write_json, write_jsonl
 
+            if engine is Engine.local and (scheduler is not None or send_text):
+                fail("--scheduler and --send-text need --engine dask", 2)
+            if engine is Engine.dask:
+                from annotate.reuse.engine_dask import dask_available
+
+                dask_available()
             corpus = load(paths)
             by_name = None
             if series is not None:
@@ -99,13 +131,22 @@ def register(app: typer.Typer) -> None:
 
                 by_name = series_from_names({d.id: d.path.name for d in corpus.documents},
                                             series)
-            result = _with_progress(
-                lambda progress: find_reuse(
-                    corpus, min_words=min_words, doc=doc, max_df=max_df, progress=progress,
-                    min_bits=min_bits, series=by_name, within_series=within_series,
-                ),
-                large=sum(len(d.text) for d in corpus.documents) > 2_000_000,
-            )
+            options: dict[str, Any] = {
+                "min_words": min_words, "doc": doc, "max_df": max_df, "min_bits": min_bits,
+                "series": by_name, "within_series": within_series}
+            if engine is Engine.dask:
+                from annotate.reuse.engine_dask import find_reuse_dask
+
+                result = _with_progress(
+                    lambda progress: find_reuse_dask(
+                        corpus, scheduler=scheduler, send_text=send_text, progress=progress,
+                        **options),
+                    large=True)
+            else:
+                result = _with_progress(
+                    lambda progress: find_reuse(corpus, progress=progress, **options),
+                    large=sum(len(d.text) for d in corpus.documents) > 2_000_000,
+                )
             if jsonl:
                 write_jsonl(sys.stdout, result, limit=limit)
                 return

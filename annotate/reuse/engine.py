@@ -79,12 +79,7 @@ def find_reuse(
     order (then id). `progress(done, total)` counts documents fingerprinted, then document
     pairs aligned (`total` grows once the candidate pairs are known).
     """
-    if min_words < 1:
-        raise AnnotateError(f"--min-words must be at least 1, not {min_words}")
-    if not (0 < max_df < math.inf):  # also refuses NaN
-        raise AnnotateError(f"--max-df must be above 0, not {max_df}")
-    if not (0 <= min_bits < math.inf):
-        raise AnnotateError(f"--min-bits must be 0 or more, not {min_bits}")
+    check_options(min_words, max_df, min_bits)
     documents = sorted(corpus.documents, key=lambda d: d.meta.sort_key)
     focus = None
     if doc is not None:
@@ -118,11 +113,40 @@ def find_reuse(
     floor = max(0.0, min_bits - RECUR_BITS)
     matches = align_all(fps, runs, min_words=min_words, gap=gap, progress=tick,
                         workers=workers, chance=None if bits is None else (bits, floor))
-    order = {d.id: i for i, d in enumerate(documents)}
     ranked = sorted(matches, key=_rank)
     del matches
     spans = _spans(documents, fps, ranked)
-    if bits is not None and any(m.bits < min_bits for m in ranked):
+    words = {f.doc: len(f.words) for f in fps}
+    return assemble(documents, ranked, spans, codes=codes, min_bits=min_bits,
+                    chance=bits is not None, words=words, shards=max(1, n_shards))
+
+
+def check_options(min_words: int, max_df: float, min_bits: float) -> None:
+    """The options every engine refuses alike."""
+    if min_words < 1:
+        raise AnnotateError(f"--min-words must be at least 1, not {min_words}")
+    if not (0 < max_df < math.inf):  # also refuses NaN
+        raise AnnotateError(f"--max-df must be above 0, not {max_df}")
+    if not (0 <= min_bits < math.inf):
+        raise AnnotateError(f"--min-bits must be 0 or more, not {min_bits}")
+
+
+def assemble(
+    documents: Sequence[Document],
+    ranked: list[Match],
+    spans: list[tuple[Span, Span]],
+    *,
+    codes: np.ndarray | None,
+    min_bits: float,
+    chance: bool,
+    words: Mapping[str, int],
+    shards: int,
+) -> ReuseResult:
+    """The last, corpus-wide step of every engine: matches ranked by `_rank` with their
+    character spans become numbered passages and clusters (the chance rule's cluster
+    exception decided here, since it needs every passage)."""
+    order = {d.id: i for i, d in enumerate(documents)}
+    if chance and any(m.bits < min_bits for m in ranked):
         # A phrase found in three or more documents is less likely chance than one pair's:
         # under `min_bits` (down to `floor`), a passage stays only as part of a cluster.
         clustered = in_clusters(spans)
@@ -137,8 +161,7 @@ def find_reuse(
                 codes is not None and bool(codes[m.a] == codes[m.b]))
         for pid, label, m, (sa, sb) in zip(ids, labels, ranked, spans, strict=True)
     )
-    words = {f.doc: len(f.words) for f in fps}
-    return ReuseResult(passages, clusters, words, max(1, n_shards))
+    return ReuseResult(passages, clusters, words, shards)
 
 
 def series_codes(

@@ -1,0 +1,405 @@
+"""The Dask engine: the local engine's stages mapped over a Dask cluster with the futures API.
+
+The documents (sorted as the local engine sorts them) are cut into contiguous *chunks*. Every
+stage is a task over plain data, and only small results travel to the client:
+
+1. per chunk: read the texts and fingerprint them (`fingerprint`); count shingles and words;
+   the workers keep the fingerprints (without their shingles once cut), not the texts;
+2. per chunk: cut its shingles into the `n_shards` hash shards (`shards.make_shard`), the
+   same shards as the local engine's, so seeds come out the same;
+3. per shard: gather that shard's piece of every chunk, group it (`seeds.group_shard`), and
+   split the seeds by *block*, the pair of chunks holding their two documents;
+4. per block: gather that block's seeds from every shard, join them into runs and align each
+   document pair (`align.align_pair`) with the fingerprints of just those two chunks; only
+   the matches and their token offsets come back;
+5. on the client, as in the local engine: character spans from its texts, rank, the chance
+   rule's cluster exception, ids, clusters (`engine.assemble`).
+
+So no process holds the whole shingle index (a shard task holds one shard; a block task two
+chunks' fingerprints), and a lost worker's tasks are recomputed from their inputs by the
+scheduler. Workers read the documents from the corpus path themselves, which assumes they
+see the same files at the same paths as the client (a filesystem shared by the workers, as
+on HPC clusters); each read is checked against the client's by length and digest. With
+`send_text` the client sends the texts inside the tasks instead (no shared filesystem
+needed; the scheduler then keeps them until the run ends).
+
+Not `dask.bag.groupby`: its all-to-all shuffle is slow and memory-hungry; here the two
+"shuffles" (chunk -> shard, shard -> block) are explicit lists of futures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from operator import getitem
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from annotate.errors import AnnotateError
+from annotate.model import Document
+from annotate.reuse.align import Match, align_pair
+from annotate.reuse.chance import DEFAULT_MIN_BITS, RECUR_BITS, WordBits, word_bits
+from annotate.reuse.engine import (
+    ReuseResult,
+    _rank,
+    assemble,
+    check_options,
+    series_codes,
+)
+from annotate.reuse.fingerprint import Fingerprint, fingerprint
+from annotate.reuse.params import (
+    DEFAULT_GAP,
+    DEFAULT_MAX_DF,
+    DEFAULT_MIN_WORDS,
+    DEFAULT_NGRAM,
+    SHARD_SHINGLES,
+)
+from annotate.reuse.seeds import Seeds, group_shard, pair_slices, seed_runs
+from annotate.reuse.shards import Shard, make_shard
+from annotate.text import TOKEN
+
+if TYPE_CHECKING:
+    from annotate.corpus import Corpus
+
+INSTALL_HINT = "the dask engine needs the dask extra: pip install 'annotate-statements[dask]'"
+# Characters of text per chunk: a chunk's fingerprints (about 2x its text, 3x with shingles)
+# are what one task holds, and a block task holds two chunks'.
+CHUNK_CHARS = 16_000_000
+# (id, path, length, digest, text or None): what a chunk task needs to get one document.
+Item = tuple[str, str, int, str, str | None]
+# A match with, per side, (document id, start of its first token, start of its last token).
+Found = tuple[Match, tuple[str, int, int], tuple[str, int, int]]
+
+
+class ClusterError(AnnotateError):
+    """The Dask cluster could not be reached or could not run the detection."""
+
+
+def dask_available() -> None:
+    """Refuse, with how to install it, when the dask extra is missing."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ClusterError(INSTALL_HINT) from None
+
+
+def find_reuse_dask(
+    corpus: Corpus,
+    *,
+    scheduler: str | None = None,
+    n_workers: int | None = None,
+    send_text: bool = False,
+    min_words: int = DEFAULT_MIN_WORDS,
+    doc: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    max_df: float = DEFAULT_MAX_DF,
+    ngram: int = DEFAULT_NGRAM,
+    gap: int = DEFAULT_GAP,
+    min_bits: float = DEFAULT_MIN_BITS,
+    series: Mapping[str, str] | None = None,
+    within_series: bool = False,
+    shard_shingles: int = SHARD_SHINGLES,
+    chunk_chars: int = CHUNK_CHARS,
+    connect_timeout: float = 20.0,
+) -> ReuseResult:
+    """`engine.find_reuse` on a Dask cluster, with the same result. `scheduler` is the
+    address of a running scheduler (default: $DASK_SCHEDULER_ADDRESS); with neither, a
+    `LocalCluster` of `n_workers` worker processes on this machine runs for this call.
+    `progress(done, total)` counts the cluster's tasks finished (the total grows as stages
+    are submitted)."""
+    check_options(min_words, max_df, min_bits)
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ClusterError(INSTALL_HINT) from None
+    documents = sorted(corpus.documents, key=lambda d: d.meta.sort_key)
+    focus = None
+    if doc is not None:
+        target = corpus.get(doc)
+        focus = next(i for i, d in enumerate(documents) if d.id == target.id)
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if address is None:
+        workers = n_workers or min(os.cpu_count() or 1, 4)
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=":0") as cluster, Client(cluster) as client:
+            return _run(client, documents, focus, progress, send_text=send_text,
+                        min_words=min_words, max_df=max_df, ngram=ngram, gap=gap,
+                        min_bits=min_bits, series=series, within_series=within_series,
+                        shard_shingles=shard_shingles, chunk_chars=chunk_chars)
+    try:
+        client = Client(address, timeout=connect_timeout)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ClusterError(f"could not reach the Dask scheduler at {address}: {e}") from None
+    with client:
+        return _run(client, documents, focus, progress, send_text=send_text,
+                    min_words=min_words, max_df=max_df, ngram=ngram, gap=gap,
+                    min_bits=min_bits, series=series, within_series=within_series,
+                    shard_shingles=shard_shingles, chunk_chars=chunk_chars)
+
+
+def _run(
+    client: Any,
+    documents: Sequence[Document],
+    focus: int | None,
+    progress: Callable[[int, int], None] | None,
+    *,
+    send_text: bool,
+    min_words: int,
+    max_df: float,
+    ngram: int,
+    gap: int,
+    min_bits: float,
+    series: Mapping[str, str] | None,
+    within_series: bool,
+    shard_shingles: int,
+    chunk_chars: int,
+) -> ReuseResult:
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    tasks = _Tasks(client, progress)
+    # Several chunks a worker: the blocks along the diagonal (pages of the same days, where
+    # reprints cluster) are the heavy ones, and more, smaller blocks balance them.
+    chunks = _chunk_items(documents, send_text, chunk_chars, 4 * n_workers)
+    bounds = np.cumsum([0] + [len(c) for c in chunks])
+    n_chunks = len(chunks)
+    # Stage 1, per chunk (one submit a chunk: with --send-text, one modest graph each).
+    # The texts are not kept on the workers: alignment needs only the fingerprints, and the
+    # client, which has the texts, turns token offsets into character spans.
+    fat = [tasks.submit(_fingerprint_chunk, c, ngram, pure=False) for c in chunks]
+    summaries = tasks.results([tasks.submit(_summary, f) for f in fat])
+    n_hashes = sum(s[0] for s in summaries)
+    words = {d: n for s in summaries for d, n in s[1]}
+    # As `shards.shard_count`, from a count (the client never sees the hashes).
+    n_shards = max(1, math.ceil(n_hashes / max(1, shard_shingles))) if len(documents) > 1 else 0
+    # Stage 2, per chunk: its piece of every shard; then the shingles are done with.
+    lean = [tasks.submit(_lean, f) for f in fat]
+    pieces: list[list[Any]] = []
+    if n_shards:
+        cut = [tasks.submit(_split, f, int(bounds[i]), n_shards) for i, f in enumerate(fat)]
+        pieces = [[tasks.submit(getitem, c, k) for c in cut] for k in range(n_shards)]
+        del cut
+    del fat
+    bits = None
+    if min_bits > 0 and n_shards:
+        bits = tasks.submit(_word_bits, *[tasks.submit(_counts, f) for f in lean])
+    # Stage 3, per shard: grouped, then its seeds cut by block (pair of chunks).
+    codes = series_codes(documents, series)
+    drop = codes if codes is not None and not within_series else None
+    blocks = [(i, j) for i in range(n_chunks) for j in range(i, n_chunks)]
+    by_block: list[list[Any]] = [[] for _ in blocks]
+    for k in range(n_shards):
+        grouped = tasks.submit(_group, bounds, drop, len(documents), max_df, focus,
+                               *pieces[k])
+        for b in range(len(blocks)):
+            by_block[b].append(tasks.submit(getitem, grouped, b))
+    del pieces
+    # Stage 4, per block: runs and alignment; only matches and token offsets come back.
+    floor = max(0.0, min_bits - RECUR_BITS)
+    found = [
+        tasks.submit(_align_block, by_block[b], lean[i], lean[j],
+                     (int(bounds[i]), int(bounds[j])), bits, floor, ngram, gap, min_words)
+        for b, (i, j) in enumerate(blocks)
+    ] if n_shards else []
+    del by_block, lean, bits
+    found_pairs: list[Found] = [p for part in tasks.results(found) for p in part]
+    tasks.finish()
+    found_pairs.sort(key=lambda p: _rank(p[0]))
+    text = {d.id: d.text for d in documents}
+    spans = [((da, sa, _token_end(text[da], la)), (db, sb, _token_end(text[db], lb)))
+             for _, (da, sa, la), (db, sb, lb) in found_pairs]
+    return assemble(documents, [m for m, _, _ in found_pairs], spans, codes=codes,
+                    min_bits=min_bits, chance=min_bits > 0, words=words,
+                    shards=max(1, n_shards))
+
+
+class _Tasks:
+    """Submits tasks and follows them as the cluster finishes them, for the progress bar.
+    Results are fetched only through `results`, so the client holds nothing else."""
+
+    def __init__(self, client: Any, progress: Callable[[int, int], None] | None) -> None:
+        from distributed import as_completed
+
+        self.client = client
+        self.progress = progress
+        self.done = 0
+        self.total = 0
+        self.pending = as_completed() if progress else None
+
+    def submit(self, fn: Callable[..., Any], *args: Any, pure: bool = True) -> Any:
+        future = self.client.submit(fn, *args, pure=pure)
+        self.total += 1
+        if self.pending is not None:
+            self.pending.add(future)
+        return future
+
+    def _follow(self, futures: Sequence[Any]) -> None:
+        if self.pending is None or self.progress is None:
+            return
+        self.progress(self.done, self.total)
+        while any(not f.done() for f in futures) and not self.pending.is_empty():
+            next(self.pending)
+            self.done += 1
+            self.progress(self.done, self.total)
+
+    def results(self, futures: Sequence[Any]) -> list[Any]:
+        self._follow(futures)
+        try:
+            return list(self.client.gather(futures))
+        except AnnotateError:
+            raise
+        except Exception as e:
+            raise ClusterError(f"the Dask cluster failed: {type(e).__name__}: {e}") from None
+
+    def finish(self) -> None:
+        if self.pending is not None and self.progress is not None:
+            for _ in self.pending:
+                self.done += 1
+            self.progress(self.total, self.total)
+
+
+def _chunk_items(
+    documents: Sequence[Document], send_text: bool, chunk_chars: int, least: int
+) -> list[list[Item]]:
+    """Contiguous runs of documents of about equal text, at least `least` of them (when
+    there are as many documents) so every worker has work."""
+    total = sum(len(d.text) for d in documents)
+    n = max(1, min(len(documents), max(least, math.ceil(total / max(1, chunk_chars)))))
+    target = total / n
+    chunks: list[list[Item]] = [[]]
+    size = 0
+    for d in documents:
+        if size >= target * len(chunks) and len(chunks) < n:
+            chunks.append([])
+        chunks[-1].append((d.id, str(d.path.resolve()), len(d.text), _digest(d.text),
+                           d.text if send_text else None))
+        size += len(d.text)
+    return [c for c in chunks if c]
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+# --- the tasks: plain functions of plain data, run on the workers ------------------------------
+
+
+def _load(items: Sequence[Item]) -> list[tuple[str, str]]:
+    """The chunk's texts, read from the corpus path (or as sent), checked against the
+    client's reading."""
+    from annotate.corpus import read_document
+
+    out = []
+    for doc_id, path, length, digest, text in items:
+        if text is None:
+            text = read_document(Path(path)).text
+            if len(text) != length or _digest(text) != digest:
+                raise ClusterError(
+                    f"{path} reads differently on a Dask worker than on the client: the "
+                    "workers need the corpus at the same path (a shared filesystem), or "
+                    "use --send-text"
+                )
+        out.append((doc_id, text))
+    return out
+
+
+def _fingerprint_chunk(items: Sequence[Item], ngram: int) -> list[Fingerprint]:
+    return [fingerprint(d, t, ngram) for d, t in _load(items)]
+
+
+def _token_end(text: str, start: int) -> int:
+    """Where the token starting at `start` ends (as `Fingerprint.end`)."""
+    m = TOKEN.match(text, start)
+    assert m is not None
+    return m.end()
+
+
+def _summary(fps: Sequence[Fingerprint]) -> tuple[int, list[tuple[str, int]]]:
+    """Shingles in the chunk (for the shard count) and words per document."""
+    return sum(len(f.hashes) for f in fps), [(f.doc, len(f.words)) for f in fps]
+
+
+def _lean(fps: Sequence[Fingerprint]) -> list[Fingerprint]:
+    # Alignment needs only words and offsets: the shingles stay with the shards.
+    return [replace(f, hashes=np.zeros(0, np.uint64)) for f in fps]
+
+
+def _split(fps: Sequence[Fingerprint], offset: int, n_shards: int) -> tuple[Shard, ...]:
+    """The chunk's piece of each shard, documents numbered corpus-wide."""
+    out = []
+    for k in range(n_shards):
+        s = make_shard(fps, k, n_shards)
+        out.append(Shard(s.hashes, s.docs + np.int32(offset), s.pos))
+    return tuple(out)
+
+
+def _counts(fps: Sequence[Fingerprint]) -> tuple[Any, Any]:
+    """The chunk's distinct words and their counts (summed, `word_bits` gives the same)."""
+    if not fps:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    words, counts = np.unique(np.concatenate([f.words for f in fps]), return_counts=True)
+    return words, counts.astype(np.int64)
+
+
+def _word_bits(*counts: tuple[Any, Any]) -> WordBits:
+    return word_bits(list(counts))
+
+
+def _group(
+    bounds: Any, drop: Any, n_docs: int, max_df: float, focus: int | None, *pieces: Shard
+) -> tuple[Seeds, ...]:
+    """One shard: its pieces joined in chunk order (so in (document, position) order, as
+    `make_shard` over the whole corpus), grouped, and its seeds cut by block."""
+    shard = Shard(*(np.concatenate([getattr(p, f) for p in pieces])
+                    for f in ("hashes", "docs", "pos")))
+    del pieces
+    seeds = group_shard(shard, n_docs, max_df=max_df, focus=focus)
+    del shard
+    if drop is not None:
+        keep = drop[seeds.a] != drop[seeds.b]
+        seeds = Seeds(seeds.a[keep], seeds.b[keep], seeds.pa[keep], seeds.pb[keep])
+    n = len(bounds) - 1
+    ca = np.searchsorted(bounds, seeds.a, side="right") - 1
+    cb = np.searchsorted(bounds, seeds.b, side="right") - 1
+    # One stable sort by block, then slices: the seeds keep their order within a block.
+    order = np.argsort(ca * n + cb, kind="stable")
+    a, b, pa, pb = seeds.a[order], seeds.b[order], seeds.pa[order], seeds.pb[order]
+    keys = [i * n + j for i in range(n) for j in range(i, n)]
+    cuts = np.searchsorted((ca * n + cb)[order], keys + [n * n])
+    return tuple(Seeds(a[lo:hi], b[lo:hi], pa[lo:hi], pb[lo:hi])
+                 for lo, hi in zip(cuts[:-1], cuts[1:], strict=True))
+
+
+def _align_block(
+    parts: Sequence[Seeds],
+    fps_i: Sequence[Fingerprint],
+    fps_j: Sequence[Fingerprint],
+    offsets: tuple[int, int],
+    bits: WordBits | None,
+    floor: float,
+    ngram: int,
+    gap: int,
+    min_words: int,
+) -> list[Found]:
+    """One block: the seeds of its document pairs from every shard, joined into runs (runs
+    never cross pairs, so per block is as good as corpus-wide) and aligned per pair; each
+    match with its sides' token starts (the client finds the ends in its texts)."""
+    runs = seed_runs(Seeds.concat(list(parts)), ngram=ngram, gap=gap, min_words=min_words)
+    fps = {offsets[0] + n: f for n, f in enumerate(fps_i)}
+    fps.update({offsets[1] + n: f for n, f in enumerate(fps_j)})
+    a0, a1 = runs.a0.tolist(), runs.a1.tolist()
+    b0, b1 = runs.b0.tolist(), runs.b1.tolist()
+    chance = None if bits is None else (bits, floor)
+    out: list[Found] = []
+    for a, b, first, stop in pair_slices(runs):
+        fa, fb = fps[a], fps[b]
+        boxes = zip(a0[first:stop], a1[first:stop], b0[first:stop], b1[first:stop],
+                    strict=True)
+        for m in align_pair(a, b, fa, fb, boxes, min_words=min_words, gap=gap,
+                            chance=chance):
+            out.append((m, (fa.doc, int(fa.starts[m.a0]), int(fa.starts[m.a1 - 1])),
+                        (fb.doc, int(fb.starts[m.b0]), int(fb.starts[m.b1 - 1]))))
+    return out
