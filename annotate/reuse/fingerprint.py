@@ -150,6 +150,9 @@ def fingerprints(
             out.append(fingerprint(d, t, ngram))
             if progress:
                 progress(1)
+        # The cached words (strings of the texts) would otherwise pin memory scattered
+        # across the whole heap for as long as the process lives (an export, say).
+        _VOCAB.clear()
         return out
     from concurrent.futures import ProcessPoolExecutor
 
