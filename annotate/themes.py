@@ -595,7 +595,11 @@ class Matcher:
         for prefix, tid in self._prefixes.get(bare[:1], ()):
             if bare.startswith(prefix):
                 found.add(tid)
-        result = frozenset(found)
+        # Most forms satisfy no term: they share one empty set (each new one is 216 bytes,
+        # and OCR text has millions of forms), and the cache is bounded.
+        result = frozenset(found) if found else _NO_TERMS
+        if len(self._words) >= _WORD_CACHE:
+            self._words.clear()
         self._words[word] = result
         return result
 
@@ -765,6 +769,11 @@ def _reach(follow: int, gap: int) -> int:
         spread |= spread >> step
         covered += step
     return spread
+
+
+_NO_TERMS: frozenset[int] = frozenset()
+# Word forms whose terms `Matcher.word_terms` remembers (about 150 bytes each).
+_WORD_CACHE = 1_000_000
 
 
 @lru_cache(maxsize=16)

@@ -82,7 +82,8 @@ def gather(paths: list[Path] | None, corpus: Corpus, store_path: Path | None,
         notes.append(f"no codebook at {cb_path}: exporting without themes")
     passages: tuple[Passage, ...] = ()
     clusters: tuple[Cluster, ...] = ()
-    if reuse:
+    # One document shares passages with no other: its fingerprints would only cost memory.
+    if reuse and len(corpus.documents) > 1:
         from annotate.reuse import find_reuse
 
         result = find_reuse(corpus)

@@ -207,6 +207,11 @@ class _Exporter:
         """The export as a string. The bulk (stand-off annotations and document texts) is
         written directly rather than built as an lxml tree: several times faster, and the
         tests parse every export back and validate it."""
+        return "".join(self.pieces())
+
+    def pieces(self) -> list[str]:
+        """The export in pieces (a document's text is one), so that a 200 MB document is
+        not held twice over as one string and then again as its bytes."""
         out = ["<?xml version='1.0' encoding='UTF-8'?>\n",
                f'<teiCorpus xmlns="{TEI_NS}" version="4.3.0">\n  ',
                _fragment(self.corpus_header(), 1), "\n  "]
@@ -218,7 +223,7 @@ class _Exporter:
             out.append(self.document(d))
             out.append("\n  " if i + 1 < len(docs) else "\n")
         out.append("</teiCorpus>\n")
-        return "".join(out)
+        return out
 
     # header -----------------------------------------------------------------------------
 
@@ -440,15 +445,19 @@ class _Exporter:
         out.append(between(full[: paras[0].start] if paras else full))
         for i, p in enumerate(paras):
             sents = p.sentences
-            out += ['<p xml:id="', lay.sentence_xid(p.id), '">', esc(full[p.start:sents[0].start])]
+            para = ['<p xml:id="', lay.sentence_xid(p.id), '">',
+                    esc(full[p.start:sents[0].start])]
             for j, s in enumerate(sents):
                 nxt = sents[j + 1].start if j + 1 < len(sents) else p.end
-                out += ['<s xml:id="', lay.sentence_xid(s.id), '">', esc(full[s.start:s.end]),
-                        "</s>"]
+                para += ['<s xml:id="', lay.sentence_xid(s.id), '">', esc(full[s.start:s.end]),
+                         "</s>"]
                 if nxt > s.end:
-                    out.append(esc(full[s.end:nxt]))
+                    para.append(esc(full[s.end:nxt]))
             nxt_p = paras[i + 1].start if i + 1 < len(paras) else len(full)
-            out += ["</p>", between(full[p.end:nxt_p])]
+            para += ["</p>", between(full[p.end:nxt_p])]
+            # One string a paragraph: millions of small strings (one a sentence and its
+            # id) would take several times the text's size until the final join.
+            out.append("".join(para))
         out.append("</div>\n      </body>\n    </text>\n  </TEI>")
         return "".join(out)
 
@@ -512,4 +521,9 @@ class _Exporter:
 
 def tei_bytes(data: ExportData) -> bytes:
     """The `teiCorpus` export, UTF-8."""
-    return _Exporter(data).write().encode("utf-8")
+    pieces = _Exporter(data).pieces()
+    pieces.reverse()
+    encoded: list[bytes] = []
+    while pieces:  # each piece's str is freed as soon as it is encoded
+        encoded.append(pieces.pop().encode("utf-8"))
+    return b"".join(encoded)

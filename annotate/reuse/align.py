@@ -179,10 +179,10 @@ def _solid(words: list[int], size: int, at: int) -> bool:
 def _blocks(sa: list[int], sb: list[int], least: int = 1) -> list[tuple[int, int, int]]:
     """Matching blocks (i, j, size) of two short word lists; none when no `least`-word
     sequence is common, which a set test finds cheaply (the usual case at a passage's end)."""
-    if least == 1:
-        if set(sa).isdisjoint(sb):
-            return []
-    elif set(zip(sa, sa[1:], strict=False)).isdisjoint(zip(sb, sb[1:], strict=False)):
+    if set(sa).isdisjoint(sb):
+        return []
+    if least > 1 and set(zip(sa, sa[1:], strict=False)).isdisjoint(zip(sb, sb[1:],
+                                                                      strict=False)):
         return []
     return [
         (m.a, m.b, m.size)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -53,20 +53,37 @@ class WordBits:
     hashes: HashArray
     bits: FloatArray
 
+    # Bits by word hash, filled as passages need them: one dict look-up a word afterwards,
+    # where a numpy search per passage would cost more than the rest of the sum.
+    known: dict[int, float] = field(default_factory=dict, repr=False)
+
     def shared_bits(self, a: HashArray, b: HashArray) -> float:
         """Evidence of two aligned stretches of words: the bits of the words both have
         (each as often as the side with fewer of it)."""
-        # Counters of Python ints: a few numpy calls per passage cost more than this.
-        common = Counter(a.tolist()) & Counter(b.tolist())
+        la, lb = a.tolist(), b.tolist()
+        common: dict[int, int] = Counter(la)
+        if la != lb:  # verbatim passages (the usual case) share every word
+            other = Counter(lb)
+            common = {w: min(n, other[w]) for w, n in common.items() if w in other}
         if not common:
             return 0.0
-        keys = np.fromiter(common, np.uint64, len(common))
-        counts = np.fromiter(common.values(), np.float64, len(common))
-        at = np.minimum(np.searchsorted(self.hashes, keys), max(0, len(self.hashes) - 1))
+        known = self.known
+        missing = [w for w in common if w not in known]
+        if missing:
+            self._learn(missing)
+        return sum([known[w] * n for w, n in common.items()])
+
+    def _learn(self, words: list[int]) -> None:
+        if len(self.known) > 2_000_000:
+            self.known.clear()  # bound memory; values are recomputable
+        keys = np.array(words, dtype=np.uint64)
+        unknown = -math.log2(UNKNOWN_FREQ)
         if len(self.hashes) == 0:
-            return float(counts.sum()) * -math.log2(UNKNOWN_FREQ)
-        bits = np.where(self.hashes[at] == keys, self.bits[at], -math.log2(UNKNOWN_FREQ))
-        return float(bits @ counts)
+            self.known.update(dict.fromkeys(words, unknown))
+            return
+        at = np.minimum(np.searchsorted(self.hashes, keys), len(self.hashes) - 1)
+        bits = np.where(self.hashes[at] == keys, self.bits[at], unknown)
+        self.known.update(zip(words, bits.tolist(), strict=True))
 
 
 @lru_cache(maxsize=1)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -28,7 +27,12 @@ from annotate.text import TOKEN, normalise
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 _blake2b = hashlib.blake2b
-# Tokens handled at a time: a 200 MB text never becomes 35 million match objects at once.
+# TOKEN as the separator kept by `re.split`: the tokens are every other piece.
+_SPLIT = re.compile(f"({TOKEN.pattern})")
+_SPACE = re.compile(r"\s")
+# Characters split at a time: a 200 MB text never becomes 35 million strings at once.
+_CHARS = 1 << 22
+# Shingles hashed at a time (numpy temporaries stay small).
 _BATCH = 1 << 16
 
 
@@ -72,18 +76,22 @@ _VOCAB = _Vocabulary()
 
 def fingerprint(doc: str, text: str, ngram: int = DEFAULT_NGRAM) -> Fingerprint:
     """Tokens with offsets and the hashed word n-grams of one document."""
-    found = TOKEN.finditer(text)
     starts_parts, words_parts = [], []
     lookup = _VOCAB.__getitem__
-    while batch := list(islice(found, _BATCH)):
+    for base, piece in _slices(text):
+        # Split around the tokens: [gap, token, gap, token, ..., gap]. Strings only, no
+        # match objects, and each token's offset is the summed length of what precedes it.
+        parts = _SPLIT.split(piece)
+        ends = np.fromiter(map(len, parts), np.int64, len(parts))
+        np.cumsum(ends, out=ends)
         # int32 halves the memory of a large corpus; no document is 2 GB long.
-        starts_parts.append(np.fromiter(map(re.Match.start, batch), np.int32, len(batch)))
-        words_parts.append(
-            np.fromiter(map(lookup, map(re.Match.group, batch)), np.uint64, len(batch))
-        )
+        starts_parts.append((ends[0:-1:2] + base).astype(np.int32))
+        tokens = parts[1::2]
+        del parts, ends
+        words_parts.append(np.fromiter(map(lookup, tokens), np.uint64, len(tokens)))
+        del tokens
         if len(_VOCAB) > 1_000_000:
             _VOCAB.clear()  # bound memory on huge OCR vocabularies; values are recomputable
-    del batch
     starts = _join(starts_parts, np.int32)
     del starts_parts
     words = _join(words_parts, np.uint64)
@@ -102,6 +110,17 @@ def fingerprint(doc: str, text: str, ngram: int = DEFAULT_NGRAM) -> Fingerprint:
             stop &= (words[lo + k : hi + k] & np.uint64(1)).astype(bool)
         h[stop] = 0  # (a real shingle hashing to 0, 1 in 2**64, is lost with them)
     return Fingerprint(doc, starts, words, hashes)
+
+
+def _slices(text: str) -> Iterator[tuple[int, str]]:
+    """The text in pieces of about _CHARS characters, cut at white space (which no token
+    contains), with the offset of each."""
+    pos, n = 0, len(text)
+    while pos < n:
+        cut = _SPACE.search(text, pos + _CHARS) if n - pos > _CHARS else None
+        end = cut.start() if cut else n
+        yield pos, text[pos:end] if pos or end < n else text
+        pos = end
 
 
 def _join(parts: list[Any], dtype: type) -> Any:
@@ -131,6 +150,9 @@ def fingerprints(
             out.append(fingerprint(d, t, ngram))
             if progress:
                 progress(1)
+        # The cached words (strings of the texts) would otherwise pin memory scattered
+        # across the whole heap for as long as the process lives (an export, say).
+        _VOCAB.clear()
         return out
     from concurrent.futures import ProcessPoolExecutor
 
