@@ -472,8 +472,13 @@ class Store:
             db.close()
             raise
         except (sqlite3.DatabaseError, StoreError) as e:
+            # A damaged file can fail in any way (even "table annotations already exists",
+            # when the schema page is what broke): say what it is and where to go.
+            damaged = isinstance(e, sqlite3.DatabaseError) and _damaged(db)
             db.close()
-            raise StoreError(f"{path}: not a usable annotation store ({_explain(e)})") from None
+            why = (f"the file is damaged: {e}; `annotate doctor` says what to do" if damaged
+                   else _explain(e))
+            raise StoreError(f"{path}: not a usable annotation store ({why})") from None
         return store
 
     @classmethod
@@ -1356,6 +1361,16 @@ class Store:
     def discard_draft(self, user: str, target: str) -> None:
         self._write(lambda: self._db.execute(
             "DELETE FROM note_drafts WHERE user = ? AND target = ?", (user, target)))
+
+
+def _damaged(db: sqlite3.Connection) -> bool:
+    """Whether SQLite's own quick check finds the database file damaged."""
+    try:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        return [tuple(r) for r in db.execute("PRAGMA quick_check").fetchall()] != [("ok",)]
+    except sqlite3.DatabaseError:
+        return True
 
 
 def _explain(e: Exception) -> str:
