@@ -25,7 +25,9 @@ CHILD = textwrap.dedent(
     from annotate.model import Document, Metadata
     from annotate.store import Store
 
+    import time
     path, user, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    other = sys.argv[4] if len(sys.argv) > 4 else None
     text = "Leaders met in London to agree action on organised immigration crime. " * 20
     doc = Document(path=Path("c.txt"), text=text, meta=Metadata(id="c"))
     with Store.open(Path(path)) as store:
@@ -39,14 +41,20 @@ CHILD = textwrap.dedent(
                 store.set_note(a.id, f"edited {i}", user=user)
             print(a.id, flush=True)
             i += 1
+            if other and i == count // 2:
+                # Halfway, wait until the other writer has written too, so the two really
+                # overlap however the machine schedules them (a loaded CI box may not).
+                deadline = time.monotonic() + 60
+                while not store.list(user=other) and time.monotonic() < deadline:
+                    time.sleep(0.01)
     """
 )
 
 
-def spawn(path: Path, user: str, count: int) -> subprocess.Popen[str]:
+def spawn(path: Path, user: str, count: int, other: str = "") -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path), user, str(count)],
+        [sys.executable, "-c", CHILD, str(path), user, str(count), *([other] if other else [])],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=env, cwd=ROOT,
     )
@@ -64,7 +72,7 @@ def start(procs: list[subprocess.Popen[str]]) -> None:
 def test_two_writers_at_once_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite"
     n = 150
-    procs = [spawn(path, user, n) for user in ("ann", "bob")]
+    procs = [spawn(path, user, n, other) for user, other in (("ann", "bob"), ("bob", "ann"))]
     start(procs)
     outs = [p.communicate(timeout=120) for p in procs]
     for p, (_, err) in zip(procs, outs, strict=True):
