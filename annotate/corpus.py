@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from annotate.corpus_rules import RULE_TABLES, FolderRules, read_rules
 from annotate.errors import CorpusError, InputError, MetadataError
@@ -221,6 +222,11 @@ def read_sidecar(
     An entry whose `file` is not a document in the folder (misspelt, missing, elsewhere) is an
     error naming its line; given a `skipped` list (`--skip-bad`), it is listed there and left
     out instead."""
+    return sidecar_metadata(path, *load_sidecar(path), skipped)
+
+
+def load_sidecar(path: Path) -> tuple[str, dict[str, Any]]:
+    """`corpus.toml` read (regular file, bounded) and parsed: its text and its tables."""
     name = str(path)
     try:
         raw = read_input(path, limit=MAX_CODEBOOK).decode("utf-8-sig")
@@ -234,6 +240,14 @@ def read_sidecar(
         raise MetadataError(f"{name}: {e}") from None
     except RecursionError:  # tomllib recurses once per nested array or inline table
         raise MetadataError(f"{name}: arrays or tables nested too deeply") from None
+    return raw, data
+
+
+def sidecar_metadata(
+    path: Path, raw: str, data: dict[str, Any], skipped: list[str] | None = None
+) -> tuple[str | None, dict[str, Metadata]]:
+    """`read_sidecar` on a `corpus.toml` already loaded by `load_sidecar`."""
+    name = str(path)
     lines = _Lines(raw)
     unknown_top = set(data) - {"corpus", "document"} - RULE_TABLES
     if unknown_top:
@@ -364,10 +378,10 @@ def load_corpus(
     for parent in dict.fromkeys(f.parent for f in files):
         toml_path = parent / SIDECAR
         if os.path.lexists(toml_path):
-            sidecars[parent] = read_sidecar(toml_path, bad_entries if skip_bad else None)
-            # read_sidecar has checked the file (regular, bounded, valid TOML) already.
-            folder_rules = read_rules(toml_path, tomllib.loads(
-                read_input(toml_path, limit=MAX_CODEBOOK).decode("utf-8-sig")))
+            raw, data = load_sidecar(toml_path)  # read once for metadata and folder rules
+            sidecars[parent] = sidecar_metadata(toml_path, raw, data,
+                                                bad_entries if skip_bad else None)
+            folder_rules = read_rules(toml_path, data)
             if folder_rules is not None:
                 rules[parent] = folder_rules
     corpus = _read_all(files, sidecars, skip_bad, rules)
