@@ -103,7 +103,7 @@ def align_pair(
     """Stage 3 for one pair: chain the runs, align, keep passages of `min_words`+ words
     (and, with `chance` = (word bits, least bits), only those whose shared words carry that
     much evidence: see `annotate.reuse.chance`)."""
-    found: list[Match] = []
+    found: list[tuple[int, int, int, int, int, float]] = []
     for (a0, a1, b0, b1), runs in chain_boxes(boxes, gap):
         if 2 * min(a1 - a0, b1 - b0) < min_words:
             continue  # too little seeded to reach min_words even with its margins
@@ -112,24 +112,24 @@ def align_pair(
         rest = runs
         for _ in range(4):
             parts, rest = _align(fa.words, fb.words, rest, MARGIN)
-            for p in parts:
-                if p[4] < min_words:
-                    continue
-                bits = 0.0
-                if chance is not None:
-                    bits = chance[0].shared_bits(fa.words[p[0] : p[1]], fb.words[p[2] : p[3]])
-                    if bits < chance[1]:
-                        continue
-                found.append(Match(a, b, *p, round(bits, 1)))
+            found.extend(p for p in parts if p[4] >= min_words)
             if not rest:
                 break
-    found.sort(key=lambda m: (-m.words, -m.similarity, m.a0, m.b0))
+    found.sort(key=lambda p: (-p[4], -p[5], p[0], p[2]))
     # One passage per stretch of text within a pair: a phrase repeated in both documents
-    # pairs up once, best match first, rather than in every combination.
+    # pairs up once, best match first, rather than in every combination. A part under the
+    # chance rule's `floor` is passed over as if it had never been found (its bits are
+    # counted only for parts not already covered: the sum is the costly step).
     kept: list[Match] = []
-    for m in found:
-        if not any(m.a0 < k.a1 and k.a0 < m.a1 or m.b0 < k.b1 and k.b0 < m.b1 for k in kept):
-            kept.append(m)
+    for p in found:
+        if any(p[0] < k.a1 and k.a0 < p[1] or p[2] < k.b1 and k.b0 < p[3] for k in kept):
+            continue
+        bits = 0.0
+        if chance is not None:
+            bits = chance[0].shared_bits(fa.words[p[0] : p[1]], fb.words[p[2] : p[3]])
+            if bits < chance[1]:
+                continue
+        kept.append(Match(a, b, *p, round(bits, 1)))
     return kept
 
 

@@ -27,7 +27,7 @@ from annotate.reuse.chance import (
     word_bits,
     word_counts,
 )
-from annotate.reuse.clusters import Span, in_clusters, name_clusters
+from annotate.reuse.clusters import Span, cluster_groups, name_clusters
 from annotate.reuse.fingerprint import Fingerprint, fingerprints
 from annotate.reuse.params import (
     DEFAULT_GAP,
@@ -37,6 +37,7 @@ from annotate.reuse.params import (
     PARALLEL_RUNS,
     SHARD_SHINGLES,
 )
+from annotate.reuse.prune import prune_runs
 from annotate.reuse.seeds import Runs, Seeds, group_shard, pair_slices, seed_runs
 from annotate.reuse.shards import make_shard, shard_count
 
@@ -107,6 +108,7 @@ def find_reuse(
         seeds = drop_same_series(seeds, codes)
     runs = seed_runs(seeds, ngram=ngram, gap=gap, min_words=min_words)
     del seeds
+    runs = prune_runs(runs, fps, min_words=min_words)
     slices = pair_slices(runs)
     total += len(slices)
     bits = word_bits([word_counts(f) for f in fps]) if min_bits > 0 and slices else None
@@ -146,14 +148,18 @@ def assemble(
     character spans become numbered passages and clusters (the chance rule's cluster
     exception decided here, since it needs every passage)."""
     order = {d.id: i for i, d in enumerate(documents)}
+    groups = cluster_groups(spans)
     if chance and any(m.bits < min_bits for m in ranked):
         # A phrase found in three or more documents is less likely chance than one pair's:
         # under `min_bits` (down to `floor`), a passage stays only as part of a cluster.
-        clustered = in_clusters(spans)
+        # Those dropped belong to no cluster, so the clusters stay as they are, renumbered.
+        clustered = {i for g in groups for i in g}
         keep = [i for i, m in enumerate(ranked) if m.bits >= min_bits or i in clustered]
         ranked, spans = [ranked[i] for i in keep], [spans[i] for i in keep]
+        new_index = {old: new for new, old in enumerate(keep)}
+        groups = [[new_index[i] for i in g] for g in groups]
     ids = [f"r{n}" for n in range(1, len(ranked) + 1)]
-    labels, clusters = name_clusters(spans, [m.words for m in ranked], ids, order)
+    labels, clusters = name_clusters(spans, [m.words for m in ranked], ids, order, groups)
     passages = tuple(
         Passage(pid, label, m.similarity, m.words,
                 Side(sa[0], sa[1], sa[2], documents[m.a].text[sa[1] : sa[2]]),
