@@ -1,5 +1,6 @@
-"""The numpy pre-pass that drops hopeless lone runs before alignment is exact: every pair it
-drops aligns to nothing, and it keeps every pair that aligns to something."""
+"""Shortcuts of alignment that must not change its result: the numpy pre-pass that drops
+hopeless lone runs (every pair it drops aligns to nothing) and the matching blocks that stand
+in for difflib's."""
 
 from __future__ import annotations
 
@@ -74,3 +75,16 @@ def test_nothing_to_prune() -> None:
     e = np.zeros(0, dtype=np.int64)
     empty = Runs(e, e, e, e, e, e)
     assert prune_runs(empty, [], min_words=6) is empty
+
+
+@given(st.lists(st.integers(0, 4), max_size=14), st.lists(st.integers(0, 4), max_size=14))
+def test_matching_blocks_are_difflibs(a: list[int], b: list[int]) -> None:
+    # align.matching_blocks stands in for SequenceMatcher on a passage's margins: the same
+    # blocks, so the same passages (a small alphabet makes ties and repeats common).
+    from difflib import SequenceMatcher
+
+    from annotate.reuse.align import matching_blocks
+
+    expected = [tuple(m) for m in SequenceMatcher(None, a, b, autojunk=False)
+                .get_matching_blocks() if m.size]
+    assert matching_blocks(a, b) == expected

@@ -35,6 +35,7 @@ from annotate.reuse.params import (
     DEFAULT_MIN_WORDS,
     DEFAULT_NGRAM,
     PARALLEL_RUNS,
+    PARALLEL_WORDS,
     SHARD_SHINGLES,
 )
 from annotate.reuse.prune import prune_runs
@@ -97,6 +98,10 @@ def find_reuse(
 
     fps = fingerprints([(d.id, d.text) for d in documents], ngram, tick, workers)
     n_shards = shard_count(fps, shard_shingles) if len(fps) > 1 else 0
+    # The chance rule's word bits need only the words: on a large corpus they are counted in
+    # a forked process while this one groups the shards.
+    pending_bits = (_background_bits(fps) if min_bits > 0 and n_shards
+                    and sum(len(f.words) for f in fps) > PARALLEL_WORDS else None)
     seeds = Seeds.concat([
         group_shard(make_shard(fps, k, n_shards), len(fps), max_df=max_df, focus=focus)
         for k in range(n_shards)
@@ -111,7 +116,12 @@ def find_reuse(
     runs = prune_runs(runs, fps, min_words=min_words)
     slices = pair_slices(runs)
     total += len(slices)
-    bits = word_bits([word_counts(f) for f in fps]) if min_bits > 0 and slices else None
+    bits = None
+    if pending_bits is not None:
+        bits = pending_bits.result()
+        pending_bits.shutdown()
+    elif min_bits > 0 and slices:
+        bits = word_bits([word_counts(f) for f in fps])
     floor = max(0.0, min_bits - RECUR_BITS)
     matches = align_all(fps, runs, min_words=min_words, gap=gap, progress=tick,
                         workers=workers, chance=None if bits is None else (bits, floor))
@@ -224,6 +234,45 @@ def align_all(
         return out
     finally:
         _SHARED = None
+
+
+class _Pending:
+    """A result being computed in a forked process (`_background_bits`)."""
+
+    def __init__(self, pool: Any, future: Any) -> None:
+        self._pool, self._future = pool, future
+
+    def result(self) -> Any:
+        return self._future.result()
+
+    def shutdown(self) -> None:
+        self._pool.shutdown()
+
+
+def _background_bits(fps: Sequence[Fingerprint]) -> _Pending | None:
+    """`word_bits` of the fingerprints, started in a forked process (None where there is no
+    fork: the caller then counts them itself)."""
+    if "fork" not in get_all_start_methods():
+        return None
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _BITS_OF
+    _BITS_OF = fps
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
+    try:
+        future = pool.submit(_corpus_bits)
+        # The child is forked at submit; the parent's reference is no longer needed.
+        return _Pending(pool, future)
+    finally:
+        _BITS_OF = None
+
+
+_BITS_OF: Sequence[Fingerprint] | None = None
+
+
+def _corpus_bits() -> WordBits:
+    assert _BITS_OF is not None
+    return word_bits([word_counts(f) for f in _BITS_OF])
 
 
 # What forked workers of `align_all` read: set just before the pool starts, cleared after.
