@@ -128,15 +128,20 @@ def align_pair(
     # chance rule's `floor` is passed over as if it had never been found (its bits are
     # counted only for parts not already covered: the sum is the costly step).
     kept: list[Match] = []
+    taken: list[Box] = []
     for p in found:
-        if any(p[0] < k.a1 and k.a0 < p[1] or p[2] < k.b1 and k.b0 < p[3] for k in kept):
-            continue
-        bits = 0.0
-        if chance is not None:
-            bits = chance[0].shared_bits(fa.words[p[0] : p[1]], fb.words[p[2] : p[3]])
-            if bits < chance[1]:
-                continue
-        kept.append(Match(a, b, *p, round(bits, 1)))
+        p0, p1, p2, p3 = p[0], p[1], p[2], p[3]
+        for k0, k1, k2, k3 in taken:
+            if p0 < k1 and k0 < p1 or p2 < k3 and k2 < p3:
+                break
+        else:
+            bits = 0.0
+            if chance is not None:
+                bits = chance[0].shared_bits(fa.words[p0:p1], fb.words[p2:p3])
+                if bits < chance[1]:
+                    continue
+            kept.append(Match(a, b, *p, round(bits, 1)))
+            taken.append((p0, p1, p2, p3))
     return kept
 
 
