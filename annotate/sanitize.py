@@ -13,6 +13,8 @@ offsets into the original: C0 controls become the Unicode Control Pictures (ESC 
 
 from __future__ import annotations
 
+import re
+
 _SUBSTITUTE = "\u2426"
 
 _TABLE: dict[int, str] = {c: chr(0x2400 + c) for c in range(0x20)}
@@ -20,6 +22,12 @@ _TABLE[0x7F] = "\u2421"
 _TABLE.update(dict.fromkeys(range(0x80, 0xA0), _SUBSTITUTE))
 _TABLE.update(dict.fromkeys((*range(0x202A, 0x202F), *range(0x2066, 0x206A)), _SUBSTITUTE))
 
+# The same sets as patterns: a regex scan finds the (rare) control characters several times
+# faster than str.translate looks up every character in its table, so clean text costs little.
+_BIDI = r"\u202a-\u202e\u2066-\u2069"
+_FIND = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_FIND_KEEP_NEWLINE = re.compile(rf"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}]")
+_FIND_KEEP_LAYOUT = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
 _KEEP_NEWLINE = {k: v for k, v in _TABLE.items() if k != 0x0A}
 _KEEP_LAYOUT = {k: v for k, v in _TABLE.items() if k not in (0x09, 0x0A)}
 
@@ -30,25 +38,30 @@ def visible(text: str, *, keep_newlines: bool = False, keep_tabs: bool = False) 
     One-line contexts (file names, labels, table cells) keep nothing; running text that the
     caller lays out by lines may keep newlines (and tabs)."""
     if keep_newlines and keep_tabs:
-        return text.translate(_KEEP_LAYOUT)
-    if keep_newlines:
-        return text.translate(_KEEP_NEWLINE)
-    return text.translate(_TABLE)
+        find, table = _FIND_KEEP_LAYOUT, _KEEP_LAYOUT
+    elif keep_newlines:
+        find, table = _FIND_KEEP_NEWLINE, _KEEP_NEWLINE
+    else:
+        find, table = _FIND, _TABLE
+    return text if find.search(text) is None else text.translate(table)
 
 
 _JSON_ESCAPES = {
     k: f"\\u{k:04x}" for k in (0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F),
                                  *range(0x2066, 0x206A))
 }
+_FIND_JSON = re.compile(rf"[\x7f-\x9f{_BIDI}]")
 
 
 def json_visible(dumped: str) -> str:
     """JSON text (from `json.dumps(..., ensure_ascii=False)`) with DEL, C1 controls and bidi
     overrides written as `\\uXXXX` escapes, which JSON itself leaves raw. Such characters can
     only stand inside JSON strings, so the data read back is exactly the same."""
+    if _FIND_JSON.search(dumped) is None:  # the usual case (see `_FIND`)
+        return dumped
     return dumped.translate(_JSON_ESCAPES)
 
 
 def has_controls(text: str) -> bool:
     """True when `visible()` would change `text` (ignoring newlines and tabs)."""
-    return text != text.translate(_KEEP_LAYOUT)
+    return _FIND_KEEP_LAYOUT.search(text) is not None

@@ -54,3 +54,14 @@ def test_fingerprint_tokens_in_any_slices(chars: int, text: str) -> None:
     found = list(TOKEN.finditer(text))
     assert f.starts.tolist() == [m.start() for m in found]
     assert f.words.tolist() == [_VOCAB[m.group()] for m in found]
+
+
+ascii_texts = st.text(alphabet=st.characters(max_codepoint=127), max_size=80) | st.text(
+    alphabet=st.sampled_from(list("ab Z9_'-.,%$\n\t")), max_size=80)
+
+
+@given(ascii_texts)
+@settings(max_examples=500)
+def test_ascii_split_is_the_token_split(text: str) -> None:
+    # ASCII pages are split with plain character ranges instead of Unicode classes.
+    assert fp_module._SPLIT_ASCII.split(text) == fp_module._SPLIT.split(text)

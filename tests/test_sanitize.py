@@ -37,3 +37,21 @@ def test_json_visible_escapes_what_json_leaves_raw() -> None:
     assert "\x9b" not in dumped and "\u202e" not in dumped and "\x7f" not in dumped
     assert "\\u009b" in dumped and "\\u202e" in dumped
     assert json.loads(dumped) == data
+
+
+_CONTROLISH = st.text(alphabet=st.one_of(
+    st.characters(max_codepoint=0xA0), st.sampled_from("\u202a\u202e\u2066\u2069\u2070\u2400"),
+    st.characters()))
+
+
+@given(_CONTROLISH, st.booleans(), st.booleans())
+def test_fast_path_agrees_with_the_tables(text: str, newlines: bool, tabs: bool) -> None:
+    # `visible` and `json_visible` skip the translation when a regex finds nothing to
+    # replace: the regexes must match exactly the tables' characters.
+    from annotate import sanitize
+
+    table = (sanitize._KEEP_LAYOUT if newlines and tabs else sanitize._KEEP_NEWLINE
+             if newlines else sanitize._TABLE)
+    assert visible(text, keep_newlines=newlines, keep_tabs=tabs) == text.translate(table)
+    assert json_visible(text) == text.translate(sanitize._JSON_ESCAPES)
+    assert sanitize.has_controls(text) == (text != text.translate(sanitize._KEEP_LAYOUT))

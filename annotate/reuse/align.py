@@ -12,9 +12,8 @@ lists of word hashes: per pair, many tiny numpy operations would cost more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from operator import eq
 from typing import Any
 
@@ -67,9 +66,12 @@ def chain_boxes(boxes: Iterable[Box], gap: int = DEFAULT_GAP) -> list[tuple[Box,
             chains.append(c)
             active.append(c)
         else:
-            best[1] = max(best[1], a1)
-            best[2] = min(best[2], b0)
-            best[3] = max(best[3], b1)
+            if a1 > best[1]:
+                best[1] = a1
+            if b0 < best[2]:
+                best[2] = b0
+            if b1 > best[3]:
+                best[3] = b1
             best[4].append(box)
     merged = True
     while merged and len(chains) > 1:
@@ -103,33 +105,43 @@ def align_pair(
     """Stage 3 for one pair: chain the runs, align, keep passages of `min_words`+ words
     (and, with `chance` = (word bits, least bits), only those whose shared words carry that
     much evidence: see `annotate.reuse.chance`)."""
-    found: list[Match] = []
+    found: list[tuple[int, int, int, int, int, float]] = []
     for (a0, a1, b0, b1), runs in chain_boxes(boxes, gap):
         if 2 * min(a1 - a0, b1 - b0) < min_words:
             continue  # too little seeded to reach min_words even with its margins
         # Runs left off the best path (the same phrase twice in one document, say) are
         # aligned in turn; the best use of each stretch of text wins below.
+        # The chain's words as Python lists, once for every round below: many tiny numpy
+        # operations would cost more than this.
+        lo_a, lo_b = max(0, a0 - MARGIN), max(0, b0 - MARGIN)
+        window = _Window(fa.words[lo_a : a1 + MARGIN].tolist(), lo_a, fa.words,
+                         fb.words[lo_b : b1 + MARGIN].tolist(), lo_b, fb.words)
         rest = runs
         for _ in range(4):
-            parts, rest = _align(fa.words, fb.words, rest, MARGIN)
-            for p in parts:
-                if p[4] < min_words:
-                    continue
-                bits = 0.0
-                if chance is not None:
-                    bits = chance[0].shared_bits(fa.words[p[0] : p[1]], fb.words[p[2] : p[3]])
-                    if bits < chance[1]:
-                        continue
-                found.append(Match(a, b, *p, round(bits, 1)))
+            parts, rest = _align(window, rest, MARGIN)
+            found.extend(p for p in parts if p[4] >= min_words)
             if not rest:
                 break
-    found.sort(key=lambda m: (-m.words, -m.similarity, m.a0, m.b0))
+    found.sort(key=lambda p: (-p[4], -p[5], p[0], p[2]))
     # One passage per stretch of text within a pair: a phrase repeated in both documents
-    # pairs up once, best match first, rather than in every combination.
+    # pairs up once, best match first, rather than in every combination. A part under the
+    # chance rule's `floor` is passed over as if it had never been found (its bits are
+    # counted only for parts not already covered: the sum is the costly step).
     kept: list[Match] = []
-    for m in found:
-        if not any(m.a0 < k.a1 and k.a0 < m.a1 or m.b0 < k.b1 and k.b0 < m.b1 for k in kept):
-            kept.append(m)
+    taken: list[Box] = []
+    for p in found:
+        p0, p1, p2, p3 = p[0], p[1], p[2], p[3]
+        for k0, k1, k2, k3 in taken:
+            if p0 < k1 and k0 < p1 or p2 < k3 and k2 < p3:
+                break
+        else:
+            bits = 0.0
+            if chance is not None:
+                bits = chance[0].shared_bits(fa.words[p0:p1], fb.words[p2:p3])
+                if bits < chance[1]:
+                    continue
+            kept.append(Match(a, b, *p, round(bits, 1)))
+            taken.append((p0, p1, p2, p3))
     return kept
 
 
@@ -147,12 +159,17 @@ def _anchors(runs: list[Box], weight: list[int]) -> tuple[list[Box], list[Box]]:
         score = list(weight)
         back = [-1] * len(runs)
         for i, (a0, _, b0, _) in enumerate(runs):
-            for j in range(i):
+            w, best, best_j = weight[i], score[i], -1
+            for j in range(i):  # the hot loop of alignment: no calls in it
                 p0, p1, q0, q1 = runs[j]
                 if p0 < a0 and q0 < b0:
-                    s = score[j] + weight[i] - max(0, p1 - a0, q1 - b0)
-                    if s > score[i]:
-                        score[i], back[i] = s, j
+                    over = p1 - a0 if p1 - a0 > q1 - b0 else q1 - b0
+                    s = score[j] + w - (over if over > 0 else 0)
+                    if s > best:
+                        best, best_j = s, j
+            score[i] = best
+            if best_j >= 0:
+                back[i] = best_j
         i = max(range(len(runs)), key=lambda k: (score[k], -k))
         on = []
         while i >= 0:
@@ -184,11 +201,46 @@ def _blocks(sa: list[int], sb: list[int], least: int = 1) -> list[tuple[int, int
     if least > 1 and set(zip(sa, sa[1:], strict=False)).isdisjoint(zip(sb, sb[1:],
                                                                       strict=False)):
         return []
-    return [
-        (m.a, m.b, m.size)
-        for m in SequenceMatcher(None, sa, sb, autojunk=False).get_matching_blocks()
-        if m.size
-    ]
+    return matching_blocks(sa, sb)
+
+
+def matching_blocks(sa: Sequence[int], sb: Sequence[int]) -> list[tuple[int, int, int]]:
+    """What `difflib.SequenceMatcher(None, sa, sb, autojunk=False).get_matching_blocks()`
+    gives (without its empty last block), for the few words of a passage's margins, where
+    building a SequenceMatcher costs ten times the matching itself: the longest common
+    block (earliest in `sa`, then in `sb`), the same on either side of it, adjacent blocks
+    joined."""
+    where: dict[int, list[int]] = {}
+    for j, w in enumerate(sb):
+        where.setdefault(w, []).append(j)
+    found: list[tuple[int, int, int]] = []
+    todo = [(0, len(sa), 0, len(sb))]
+    while todo:
+        alo, ahi, blo, bhi = todo.pop()
+        bi = bj = bk = 0
+        for i in range(alo, ahi):
+            for j in where.get(sa[i], ()):
+                if j < blo or j >= bhi:
+                    continue
+                k = 1
+                while i + k < ahi and j + k < bhi and sa[i + k] == sb[j + k]:
+                    k += 1
+                if k > bk:
+                    bi, bj, bk = i, j, k
+        if bk:
+            found.append((bi, bj, bk))
+            if alo < bi and blo < bj:
+                todo.append((alo, bi, blo, bj))
+            if bi + bk < ahi and bj + bk < bhi:
+                todo.append((bi + bk, ahi, bj + bk, bhi))
+    found.sort()
+    out: list[tuple[int, int, int]] = []
+    for i, j, k in found:
+        if out and out[-1][0] + out[-1][2] == i and out[-1][1] + out[-1][2] == j:
+            out[-1] = (out[-1][0], out[-1][1], out[-1][2] + k)
+        else:
+            out.append((i, j, k))
+    return out
 
 
 def _best_segments(gain: list[int], gaps: list[float]) -> list[tuple[int, int]]:
@@ -214,29 +266,23 @@ def _best_segments(gain: list[int], gaps: list[float]) -> list[tuple[int, int]]:
 
 
 def _align(
-    wa: HashArray, wb: HashArray, runs: list[Box], margin: int
+    words: _Window, runs: list[Box], margin: int
 ) -> tuple[list[tuple[int, int, int, int, int, float]], list[Box]]:
     """Align a chain: its runs are anchors, the short gaps between them are aligned word by
     word, and the chain is cut where gaps cost more than the matches around them are worth
     (an unmatched word costs GAP_COST matched ones). Up to `margin` words beyond each end
     join when they match solidly (after a substituted word, say), as does any exact
     agreement beyond that. Returns (a0, a1, b0, b1, matched words, similarity) per part,
-    and the runs that were not used."""
-    na, nb = len(wa), len(wb)
+    and the runs that were not used. `words` must hold the runs' words and `margin` more
+    on every side."""
+    na, nb = len(words.wa), len(words.wb)
+    A, B, lo_a, lo_b = words.a, words.b, words.lo_a, words.lo_b
     if len(runs) == 1:  # the usual case, kept short
         a0, a1, b0, b1 = runs[0]
         n = min(a1, na) - a0
-        w = _Window(wa[max(0, a0 - margin) : a0 + n + margin].tolist(), max(0, a0 - margin), wa,
-                    wb[max(0, b0 - margin) : b0 + n + margin].tolist(), max(0, b0 - margin), wb)
-        same = sum(map(eq, w.a[a0 - w.lo_a : a0 - w.lo_a + n], w.b[b0 - w.lo_b : b0 - w.lo_b + n]))
-        part = _extend(w, a0, a0 + n, b0, b0 + n, same, margin)
+        same = sum(map(eq, A[a0 - lo_a : a0 - lo_a + n], B[b0 - lo_b : b0 - lo_b + n]))
+        part = _extend(words, a0, a0 + n, b0, b0 + n, same, margin)
         return ([] if part is None else [part]), []
-    # The chain's words as Python lists: many tiny numpy operations cost more than this.
-    lo_a = max(0, min(r[0] for r in runs) - margin)
-    lo_b = max(0, min(r[2] for r in runs) - margin)
-    words = _Window(wa[lo_a : max(r[1] for r in runs) + margin].tolist(), lo_a, wa,
-                    wb[lo_b : max(r[3] for r in runs) + margin].tolist(), lo_b, wb)
-    A, B = words.a, words.b
     weight = []
     for a0, a1, b0, _ in runs:
         n = min(a1, na) - a0

@@ -64,14 +64,15 @@ class WordBits:
         common: dict[int, int] = Counter(la)
         if la != lb:  # verbatim passages (the usual case) share every word
             other = Counter(lb)
-            common = {w: min(n, other[w]) for w, n in common.items() if w in other}
+            common = {w: n if n < m else m for w, n in common.items() if (m := other.get(w, 0))}
         if not common:
             return 0.0
         known = self.known
-        missing = [w for w in common if w not in known]
-        if missing:
-            self._learn(missing)
-        return sum([known[w] * n for w, n in common.items()])
+        try:
+            return sum([known[w] * n for w, n in common.items()])
+        except KeyError:  # words not met before: looked up together, then summed again
+            self._learn([w for w in common if w not in known])
+            return sum([known[w] * n for w, n in common.items()])
 
     def _learn(self, words: list[int]) -> None:
         if len(self.known) > 2_000_000:

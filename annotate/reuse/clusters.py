@@ -34,10 +34,15 @@ def overlap_groups(pairs: Sequence[tuple[Span, Span]]) -> list[list[int]]:
         open_: list[tuple[int, int, int]] = []
         for start, end, i in sides:
             open_ = [o for o in open_ if o[1] > start]
+            root = find(i)
             for o_start, o_end, j in open_:
-                overlap = min(end, o_end) - start
-                if overlap * 2 >= min(end - start, o_end - o_start):
-                    parent[find(i)] = find(j)
+                # overlap * 2 >= the shorter side (min() calls cost more than the rest here)
+                if 2 * ((end if end < o_end else o_end) - start) >= (
+                    end - start if end - o_end < start - o_start else o_end - o_start
+                ):
+                    other = find(j)
+                    if other != root:
+                        parent[other] = root
             open_.append((start, end, i))
     groups: dict[int, list[int]] = {}
     for i in range(len(pairs)):
@@ -45,28 +50,25 @@ def overlap_groups(pairs: Sequence[tuple[Span, Span]]) -> list[list[int]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
-def in_clusters(pairs: Sequence[tuple[Span, Span]]) -> set[int]:
-    """Indices of the pairs that belong to a group spanning three or more documents."""
-    out: set[int] = set()
-    for members in overlap_groups(pairs):
-        if len({s[0] for i in members for s in pairs[i]}) >= 3:
-            out.update(members)
-    return out
+def cluster_groups(pairs: Sequence[tuple[Span, Span]]) -> list[list[int]]:
+    """The `overlap_groups` that span three or more documents: the clusters to be."""
+    return [members for members in overlap_groups(pairs)
+            if len({s[0] for i in members for s in pairs[i]}) >= 3]
 
 
 def name_clusters(
     pairs: Sequence[tuple[Span, Span]], words: Sequence[int], ids: Sequence[str],
-    order: dict[str, int],
+    order: dict[str, int], groups: Sequence[list[int]] | None = None,
 ) -> tuple[list[str | None], tuple[Cluster, ...]]:
     """Clusters `c1`, `c2`, ... (most documents first, then most words) of the groups
     spanning three or more documents, and each pair's cluster id (or None). `ids` are the
-    passage ids; `order` ranks documents by date."""
+    passage ids; `order` ranks documents by date; `groups` are the `cluster_groups` of
+    `pairs` when the caller has them already."""
     found = []
-    for members in overlap_groups(pairs):
+    for members in cluster_groups(pairs) if groups is None else groups:
         docs = {s[0] for i in members for s in pairs[i]}
-        if len(docs) >= 3:
-            total = sum(words[i] for i in members)
-            found.append((-len(docs), -total, min(members), members, docs))
+        total = sum(words[i] for i in members)
+        found.append((-len(docs), -total, min(members), members, docs))
     found.sort(key=lambda g: g[:3])
     clusters = []
     label: list[str | None] = [None] * len(pairs)

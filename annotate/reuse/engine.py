@@ -8,12 +8,14 @@ stage is a function of plain data, so another engine can map the same functions 
 
 from __future__ import annotations
 
+import functools
+import gc
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_all_start_methods, get_context
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -27,7 +29,7 @@ from annotate.reuse.chance import (
     word_bits,
     word_counts,
 )
-from annotate.reuse.clusters import Span, in_clusters, name_clusters
+from annotate.reuse.clusters import Span, cluster_groups, name_clusters
 from annotate.reuse.fingerprint import Fingerprint, fingerprints
 from annotate.reuse.params import (
     DEFAULT_GAP,
@@ -35,13 +37,38 @@ from annotate.reuse.params import (
     DEFAULT_MIN_WORDS,
     DEFAULT_NGRAM,
     PARALLEL_RUNS,
+    PARALLEL_WORDS,
     SHARD_SHINGLES,
 )
+from annotate.reuse.prune import prune_runs
 from annotate.reuse.seeds import Runs, Seeds, group_shard, pair_slices, seed_runs
 from annotate.reuse.shards import make_shard, shard_count
 
 if TYPE_CHECKING:
     from annotate.corpus import Corpus
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def without_gc(fn: Callable[P, R]) -> Callable[P, R]:
+    """Runs `fn` with Python's cyclic garbage collector paused. Reuse makes millions of small
+    objects (word lists, boxes, matches) and no reference cycles, so the collector would
+    only walk every live object again and again: a tenth of a newspaper month's run. Plain
+    reference counting still frees everything; the collector resumes afterwards."""
+
+    @functools.wraps(fn)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return paused
 
 
 @dataclass(frozen=True)
@@ -53,6 +80,7 @@ class ReuseResult:
     shards: int = 1
 
 
+@without_gc
 def find_reuse(
     corpus: Corpus,
     *,
@@ -96,6 +124,10 @@ def find_reuse(
 
     fps = fingerprints([(d.id, d.text) for d in documents], ngram, tick, workers)
     n_shards = shard_count(fps, shard_shingles) if len(fps) > 1 else 0
+    # The chance rule's word bits need only the words: on a large corpus they are counted in
+    # a forked process while this one groups the shards.
+    pending_bits = (_background_bits(fps) if min_bits > 0 and n_shards
+                    and sum(len(f.words) for f in fps) > PARALLEL_WORDS else None)
     seeds = Seeds.concat([
         group_shard(make_shard(fps, k, n_shards), len(fps), max_df=max_df, focus=focus)
         for k in range(n_shards)
@@ -107,9 +139,15 @@ def find_reuse(
         seeds = drop_same_series(seeds, codes)
     runs = seed_runs(seeds, ngram=ngram, gap=gap, min_words=min_words)
     del seeds
+    runs = prune_runs(runs, fps, min_words=min_words)
     slices = pair_slices(runs)
     total += len(slices)
-    bits = word_bits([word_counts(f) for f in fps]) if min_bits > 0 and slices else None
+    bits = None
+    if pending_bits is not None:
+        bits = pending_bits.result()
+        pending_bits.shutdown()
+    elif min_bits > 0 and slices:
+        bits = word_bits([word_counts(f) for f in fps])
     floor = max(0.0, min_bits - RECUR_BITS)
     matches = align_all(fps, runs, min_words=min_words, gap=gap, progress=tick,
                         workers=workers, chance=None if bits is None else (bits, floor))
@@ -146,14 +184,18 @@ def assemble(
     character spans become numbered passages and clusters (the chance rule's cluster
     exception decided here, since it needs every passage)."""
     order = {d.id: i for i, d in enumerate(documents)}
+    groups = cluster_groups(spans)
     if chance and any(m.bits < min_bits for m in ranked):
         # A phrase found in three or more documents is less likely chance than one pair's:
         # under `min_bits` (down to `floor`), a passage stays only as part of a cluster.
-        clustered = in_clusters(spans)
+        # Those dropped belong to no cluster, so the clusters stay as they are, renumbered.
+        clustered = {i for g in groups for i in g}
         keep = [i for i, m in enumerate(ranked) if m.bits >= min_bits or i in clustered]
         ranked, spans = [ranked[i] for i in keep], [spans[i] for i in keep]
+        new_index = {old: new for new, old in enumerate(keep)}
+        groups = [[new_index[i] for i in g] for g in groups]
     ids = [f"r{n}" for n in range(1, len(ranked) + 1)]
-    labels, clusters = name_clusters(spans, [m.words for m in ranked], ids, order)
+    labels, clusters = name_clusters(spans, [m.words for m in ranked], ids, order, groups)
     passages = tuple(
         Passage(pid, label, m.similarity, m.words,
                 Side(sa[0], sa[1], sa[2], documents[m.a].text[sa[1] : sa[2]]),
@@ -218,6 +260,45 @@ def align_all(
         return out
     finally:
         _SHARED = None
+
+
+class _Pending:
+    """A result being computed in a forked process (`_background_bits`)."""
+
+    def __init__(self, pool: Any, future: Any) -> None:
+        self._pool, self._future = pool, future
+
+    def result(self) -> Any:
+        return self._future.result()
+
+    def shutdown(self) -> None:
+        self._pool.shutdown()
+
+
+def _background_bits(fps: Sequence[Fingerprint]) -> _Pending | None:
+    """`word_bits` of the fingerprints, started in a forked process (None where there is no
+    fork: the caller then counts them itself)."""
+    if "fork" not in get_all_start_methods():
+        return None
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _BITS_OF
+    _BITS_OF = fps
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
+    try:
+        future = pool.submit(_corpus_bits)
+        # The child is forked at submit; the parent's reference is no longer needed.
+        return _Pending(pool, future)
+    finally:
+        _BITS_OF = None
+
+
+_BITS_OF: Sequence[Fingerprint] | None = None
+
+
+def _corpus_bits() -> WordBits:
+    assert _BITS_OF is not None
+    return word_bits([word_counts(f) for f in _BITS_OF])
 
 
 # What forked workers of `align_all` read: set just before the pool starts, cleared after.

@@ -5,7 +5,9 @@ counts come from the fingerprints; no sentence or paragraph segmentation)."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, TextIO
 
 from annotate.model import Cluster, Document, Passage, Side
@@ -50,20 +52,26 @@ def passage_record(p: Passage) -> dict[str, Any]:
 def _passage_text(p: Passage, depth: int) -> str:
     """`passage_record(p)` as `json.dumps(..., indent=2)` lays it out at `depth` levels in,
     written by hand: with `indent`, json falls back to its pure-Python encoder, several
-    times slower, and a newspaper archive has 100,000s of passages."""
+    times slower, and a newspaper archive has 100,000s of passages. Strings go through
+    json's own C string encoder (what `dumps(..., ensure_ascii=False)` uses for them)."""
     pad = "  " * depth
-    s = json.dumps
+    s = encode_basestring
 
     def side(x: Side) -> str:
-        return (f'{{\n{pad}    "doc": {s(x.doc, ensure_ascii=False)},\n{pad}    "start": '
-                f'{x.start},\n{pad}    "end": {x.end},\n{pad}    "text": '
-                f'{s(x.text, ensure_ascii=False)}\n{pad}  }}')
+        return (f'{{\n{pad}    "doc": {s(x.doc)},\n{pad}    "start": {x.start},\n{pad}    '
+                f'"end": {x.end},\n{pad}    "text": {s(x.text)}\n{pad}  }}')
 
-    return (f'{{\n{pad}  "id": {s(p.id, ensure_ascii=False)},\n{pad}  "cluster": '
-            f'{s(p.cluster, ensure_ascii=False)},\n{pad}  "similarity": {s(p.similarity)},\n'
-            f'{pad}  "words": {p.words},\n{pad}  "bits": {s(p.bits)},\n'
-            f'{pad}  "same_series": {s(p.same_series)},\n{pad}  "a": {side(p.a)},\n'
+    cluster = "null" if p.cluster is None else s(p.cluster)
+    return (f'{{\n{pad}  "id": {s(p.id)},\n{pad}  "cluster": {cluster},\n{pad}  '
+            f'"similarity": {_number(p.similarity)},\n{pad}  "words": {p.words},\n{pad}  '
+            f'"bits": {_number(p.bits)},\n{pad}  "same_series": '
+            f'{"true" if p.same_series else "false"},\n{pad}  "a": {side(p.a)},\n'
             f'{pad}  "b": {side(p.b)}\n{pad}}}')
+
+
+def _number(x: float) -> str:
+    # json writes a finite float as its repr; anything else takes json's own path.
+    return float.__repr__(x) if type(x) is float and math.isfinite(x) else json.dumps(x)
 
 
 def cluster_record(c: Cluster) -> dict[str, Any]:

@@ -28,6 +28,8 @@ GAP_COST = 0.5
 MARGIN = 6
 # Corpora larger than this (characters) are fingerprinted in worker processes.
 PARALLEL_CHARS = 2_000_000
+# ... and their chance-rule word bits counted in a process of their own beyond this many words.
+PARALLEL_WORDS = 400_000
 # ... and more seed runs than this are aligned in worker processes.
 PARALLEL_RUNS = 20_000
 # Shingles per shard of the index: grouping holds one shard's sorted arrays at a time

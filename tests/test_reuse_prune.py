@@ -1,0 +1,90 @@
+"""Shortcuts of alignment that must not change its result: the numpy pre-pass that drops
+hopeless lone runs (every pair it drops aligns to nothing) and the matching blocks that stand
+in for difflib's."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from annotate.corpus import load_corpus
+from annotate.reuse import fingerprint, make_shard
+from annotate.reuse.align import align_pair
+from annotate.reuse.fingerprint import Fingerprint
+from annotate.reuse.params import DEFAULT_GAP
+from annotate.reuse.prune import prune_runs
+from annotate.reuse.seeds import Runs, group_shard, pair_slices, seed_runs
+from tests.conftest import ROOT
+
+CHRONAM = ROOT.parent / "shared" / "corpora" / "chronam-1916-01"
+
+
+def _runs(fps: list[Fingerprint], min_words: int) -> Runs:
+    seeds = group_shard(make_shard(fps, 0, 1), len(fps))
+    return seed_runs(seeds, min_words=min_words)
+
+
+def _check_exact(fps: list[Fingerprint], runs: Runs, min_words: int) -> int:
+    """Asserts the pruning is exact; returns how many pairs it dropped."""
+    kept = {(a, b) for a, b, _, _ in pair_slices(prune_runs(runs, fps, min_words=min_words))}
+    boxes = [runs.a0.tolist(), runs.a1.tolist(), runs.b0.tolist(), runs.b1.tolist()]
+    dropped = 0
+    for a, b, first, stop in pair_slices(runs):
+        found = align_pair(a, b, fps[a], fps[b],
+                           zip(*(c[first:stop] for c in boxes), strict=True),
+                           min_words=min_words, gap=DEFAULT_GAP)
+        if (a, b) not in kept:
+            dropped += 1
+            assert found == [], (a, b, found)
+    return dropped
+
+
+def test_pruning_is_exact_on_newspaper_pages() -> None:
+    if not CHRONAM.is_dir():
+        pytest.skip(f"{CHRONAM} is absent (the shared corpora are not part of the repository)")
+    corpus = load_corpus(sorted(CHRONAM.glob("*.txt"))[:150])
+    fps = [fingerprint(d.id, d.text) for d in corpus.documents]
+    for min_words in (6, 8, 12):
+        runs = _runs(fps, min_words)
+        dropped = _check_exact(fps, runs, min_words)
+        if min_words == 6:  # the default: many candidate pairs are lone chance runs
+            assert dropped > len(pair_slices(runs)) // 10
+
+
+_WORDS = "the migrants boats crossing channel smugglers return deal route people right".split()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(4, 9))
+def test_pruning_is_exact_on_texts_sharing_short_phrases(seed: int, min_words: int) -> None:
+    # A small vocabulary makes short shared phrases, bigrams in the margins and words
+    # agreeing just beyond a run common: the cases the bound must get right.
+    rng = random.Random(seed)
+    texts = [" ".join(rng.choice(_WORDS) for _ in range(rng.randint(20, 120)))
+             for _ in range(4)]
+    fps = [fingerprint(str(i), t) for i, t in enumerate(texts)]
+    runs = _runs(fps, min_words)
+    _check_exact(fps, runs, min_words)
+
+
+def test_nothing_to_prune() -> None:
+    e = np.zeros(0, dtype=np.int64)
+    empty = Runs(e, e, e, e, e, e)
+    assert prune_runs(empty, [], min_words=6) is empty
+
+
+@given(st.lists(st.integers(0, 4), max_size=14), st.lists(st.integers(0, 4), max_size=14))
+def test_matching_blocks_are_difflibs(a: list[int], b: list[int]) -> None:
+    # align.matching_blocks stands in for SequenceMatcher on a passage's margins: the same
+    # blocks, so the same passages (a small alphabet makes ties and repeats common).
+    from difflib import SequenceMatcher
+
+    from annotate.reuse.align import matching_blocks
+
+    expected = [tuple(m) for m in SequenceMatcher(None, a, b, autojunk=False)
+                .get_matching_blocks() if m.size]
+    assert matching_blocks(a, b) == expected
