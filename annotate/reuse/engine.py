@@ -242,8 +242,8 @@ def align_all(
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(runs.a) > PARALLEL_RUNS else 1
     global _SHARED
-    _SHARED = (fps, runs.a0.tolist(), runs.a1.tolist(), runs.b0.tolist(), runs.b1.tolist(),
-               min_words, gap, chance)
+    # Arrays, not lists: forked workers would copy the pages of every int object they touch.
+    _SHARED = (fps, runs.a0, runs.a1, runs.b0, runs.b1, min_words, gap, chance)
     try:
         if workers <= 1 or "fork" not in get_all_start_methods():
             return _align_slices(slices, progress)
@@ -313,8 +313,8 @@ def _align_slices(
     fps, a0, a1, b0, b1, min_words, gap, chance = _SHARED
     out: list[Match] = []
     for a, b, first, stop in slices:
-        boxes = zip(a0[first:stop], a1[first:stop], b0[first:stop], b1[first:stop],
-                    strict=True)
+        boxes = zip(a0[first:stop].tolist(), a1[first:stop].tolist(),
+                    b0[first:stop].tolist(), b1[first:stop].tolist(), strict=True)
         out.extend(align_pair(a, b, fps[a], fps[b], boxes, min_words=min_words, gap=gap,
                               chance=chance))
         if progress:
