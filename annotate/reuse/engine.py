@@ -31,6 +31,7 @@ from annotate.reuse.chance import (
 )
 from annotate.reuse.clusters import Span, cluster_groups, name_clusters
 from annotate.reuse.fingerprint import Fingerprint, fingerprints
+from annotate.reuse.forked import fork_map, in_background
 from annotate.reuse.params import (
     DEFAULT_GAP,
     DEFAULT_MAX_DF,
@@ -126,18 +127,23 @@ def find_reuse(
     n_shards = shard_count(fps, shard_shingles) if len(fps) > 1 else 0
     # The chance rule's word bits need only the words: on a large corpus they are counted in
     # a forked process while this one groups the shards.
-    pending_bits = (_background_bits(fps) if min_bits > 0 and n_shards
-                    and sum(len(f.words) for f in fps) > PARALLEL_WORDS else None)
-    seeds = Seeds.concat([
-        group_shard(make_shard(fps, k, n_shards), len(fps), max_df=max_df, focus=focus)
-        for k in range(n_shards)
-    ])
+    large = sum(len(f.words) for f in fps) > PARALLEL_WORDS
+    pending_bits = in_background(_corpus_bits, fps) if min_bits > 0 and n_shards and large \
+        else None
+    # Shards grouped in forked processes on a large corpus (one at a time in each: the
+    # memory bound holds per process).
+    n_procs = _processes(workers) if large else 1
+    seeds = Seeds.concat(fork_map(_group_one, range(n_shards),
+                                  (fps, n_shards, max_df, focus), n_procs))
     # The shingles have done their work: alignment needs only words and offsets.
     fps = [replace(f, hashes=np.zeros(0, np.uint64)) for f in fps]
     codes = series_codes(documents, series)
     if codes is not None and not within_series:
         seeds = drop_same_series(seeds, codes)
-    runs = seed_runs(seeds, ngram=ngram, gap=gap, min_words=min_words)
+    # Runs never cross document pairs, so seeds split by their first document make runs
+    # apart, in order.
+    runs = Runs.concat(fork_map(_runs_of, _first_doc_ranges(seeds, n_procs),
+                                (seeds, ngram, gap, min_words), n_procs))
     del seeds
     runs = prune_runs(runs, fps, min_words=min_words)
     slices = pair_slices(runs)
@@ -145,7 +151,6 @@ def find_reuse(
     bits = None
     if pending_bits is not None:
         bits = pending_bits.result()
-        pending_bits.shutdown()
     elif min_bits > 0 and slices:
         bits = word_bits([word_counts(f) for f in fps])
     floor = max(0.0, min_bits - RECUR_BITS)
@@ -242,8 +247,8 @@ def align_all(
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(runs.a) > PARALLEL_RUNS else 1
     global _SHARED
-    _SHARED = (fps, runs.a0.tolist(), runs.a1.tolist(), runs.b0.tolist(), runs.b1.tolist(),
-               min_words, gap, chance)
+    # Arrays, not lists: forked workers would copy the pages of every int object they touch.
+    _SHARED = (fps, runs.a0, runs.a1, runs.b0, runs.b1, min_words, gap, chance)
     try:
         if workers <= 1 or "fork" not in get_all_start_methods():
             return _align_slices(slices, progress)
@@ -262,43 +267,35 @@ def align_all(
         _SHARED = None
 
 
-class _Pending:
-    """A result being computed in a forked process (`_background_bits`)."""
-
-    def __init__(self, pool: Any, future: Any) -> None:
-        self._pool, self._future = pool, future
-
-    def result(self) -> Any:
-        return self._future.result()
-
-    def shutdown(self) -> None:
-        self._pool.shutdown()
+def _processes(workers: int | None) -> int:
+    return min(os.cpu_count() or 1, 4) if workers is None else workers
 
 
-def _background_bits(fps: Sequence[Fingerprint]) -> _Pending | None:
-    """`word_bits` of the fingerprints, started in a forked process (None where there is no
-    fork: the caller then counts them itself)."""
-    if "fork" not in get_all_start_methods():
-        return None
-    from concurrent.futures import ProcessPoolExecutor
-
-    global _BITS_OF
-    _BITS_OF = fps
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
-    try:
-        future = pool.submit(_corpus_bits)
-        # The child is forked at submit; the parent's reference is no longer needed.
-        return _Pending(pool, future)
-    finally:
-        _BITS_OF = None
+def _corpus_bits(fps: Sequence[Fingerprint]) -> WordBits:
+    return word_bits([word_counts(f) for f in fps])
 
 
-_BITS_OF: Sequence[Fingerprint] | None = None
+def _group_one(shared: tuple[Sequence[Fingerprint], int, float, int | None], k: int) -> Seeds:
+    fps, n_shards, max_df, focus = shared
+    return group_shard(make_shard(fps, k, n_shards), len(fps), max_df=max_df, focus=focus)
 
 
-def _corpus_bits() -> WordBits:
-    assert _BITS_OF is not None
-    return word_bits([word_counts(f) for f in _BITS_OF])
+def _first_doc_ranges(seeds: Seeds, parts: int) -> list[tuple[int, int]]:
+    """About equal ranges [lo, hi) of first documents (`seeds.a`) covering every seed."""
+    if parts <= 1 or len(seeds.a) < 100_000:
+        return [(0, 2**31)]
+    cuts = np.quantile(seeds.a, np.linspace(0, 1, parts + 1)[1:-1]).astype(np.int64)
+    bounds = [0, *sorted(set(cuts.tolist()) - {0}), 2**31]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def _runs_of(shared: tuple[Seeds, int, int, int], first_docs: tuple[int, int]) -> Runs:
+    seeds, ngram, gap, min_words = shared
+    lo, hi = first_docs
+    if (lo, hi) != (0, 2**31):
+        keep = (seeds.a >= lo) & (seeds.a < hi)
+        seeds = Seeds(seeds.a[keep], seeds.b[keep], seeds.pa[keep], seeds.pb[keep])
+    return seed_runs(seeds, ngram=ngram, gap=gap, min_words=min_words)
 
 
 # What forked workers of `align_all` read: set just before the pool starts, cleared after.
@@ -313,8 +310,8 @@ def _align_slices(
     fps, a0, a1, b0, b1, min_words, gap, chance = _SHARED
     out: list[Match] = []
     for a, b, first, stop in slices:
-        boxes = zip(a0[first:stop], a1[first:stop], b0[first:stop], b1[first:stop],
-                    strict=True)
+        boxes = zip(a0[first:stop].tolist(), a1[first:stop].tolist(),
+                    b0[first:stop].tolist(), b1[first:stop].tolist(), strict=True)
         out.extend(align_pair(a, b, fps[a], fps[b], boxes, min_words=min_words, gap=gap,
                               chance=chance))
         if progress:

@@ -147,6 +147,14 @@ class Runs:
     b0: IntArray
     b1: IntArray
 
+    @staticmethod
+    def concat(parts: Sequence[Runs]) -> Runs:
+        """Runs of consecutive ranges of first documents, joined (still sorted)."""
+        if len(parts) == 1:
+            return parts[0]
+        return Runs(*(np.concatenate([getattr(p, f) for p in parts])
+                      for f in ("a", "b", "a0", "a1", "b0", "b1")))
+
 
 def _sort_order(*keys: IntArray) -> IntArray:
     """lexsort order of non-negative keys (last key most significant); one argsort of a
