@@ -60,7 +60,7 @@ class Paragraph:
     start: int
     end: int
     source: str = field(repr=False)
-    sentences: tuple[Sentence, ...] = ()
+    sentences: tuple[Sentence, ...]
 
     @property
     def text(self) -> str:
