@@ -18,6 +18,7 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from annotate.errors import ExportError, InputError
@@ -110,9 +111,12 @@ def read_input(path: Path, *, limit: int | None = None) -> bytes:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes, *, force: bool = False) -> None:
+def write_atomic(path: Path, data: bytes | Iterable[bytes], *, force: bool = False) -> None:
     """Write `data` to `path`: a regular file (or a symlink's target) is replaced atomically
-    and kept unless `force`; a terminal, null-like device or read FIFO is written in place."""
+    and kept unless `force`; a terminal, null-like device or read FIFO is written in place.
+
+    `data` may be an iterable of chunks (an export of a 200 MB document), written as they come:
+    a regular file is still replaced only once every chunk is written and synced."""
     fd = _descriptor(path)
     if fd is not None:
         _write_descriptor(path, fd, data)
@@ -159,7 +163,7 @@ def _descriptor(path: Path) -> int | None:
     return None
 
 
-def _write_descriptor(path: Path, fd: int, data: bytes) -> None:
+def _write_descriptor(path: Path, fd: int, data: bytes | Iterable[bytes]) -> None:
     try:
         st = os.fstat(fd)
     except OSError as e:
@@ -171,11 +175,16 @@ def _write_descriptor(path: Path, fd: int, data: bytes) -> None:
         raise ExportError(f"cannot write {path}: {e.strerror}") from None
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+def _chunks(data: bytes | Iterable[bytes]) -> Iterable[bytes]:
+    return (data,) if isinstance(data, bytes) else data
+
+
+def _write_all(fd: int, data: bytes | Iterable[bytes]) -> None:
+    for chunk in _chunks(data):
+        view = memoryview(chunk)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
 
 
 def _refuse_unsafe(path: Path, fd: int, st: os.stat_result) -> None:
@@ -192,7 +201,9 @@ def _refuse_unsafe(path: Path, fd: int, st: os.stat_result) -> None:
         )
 
 
-def _replace(path: Path, target: Path, data: bytes, st: os.stat_result | None) -> None:
+def _replace(
+    path: Path, target: Path, data: bytes | Iterable[bytes], st: os.stat_result | None
+) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -208,7 +219,8 @@ def _replace(path: Path, target: Path, data: bytes, st: os.stat_result | None) -
             mode = 0o666 & ~umask
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for chunk in _chunks(data):
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
@@ -235,7 +247,7 @@ def _sync_dir(directory: Path) -> None:
         os.close(dfd)
 
 
-def _write_in_place(path: Path, data: bytes, st: os.stat_result) -> None:
+def _write_in_place(path: Path, data: bytes | Iterable[bytes], st: os.stat_result) -> None:
     if stat.S_ISBLK(st.st_mode):
         raise ExportError(f"{path} is a block device (a disk); refusing to write to it")
     if stat.S_ISSOCK(st.st_mode):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -28,23 +28,47 @@ class Token(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
-    """A sentence; `id` is stable, e.g. `002.p3.s2` (1-based paragraph and sentence numbers)."""
+    """A sentence; `id` is stable, e.g. `002.p3.s2` (1-based paragraph and sentence numbers).
+
+    `source` is the whole document text the offsets point into: a reference to the one string,
+    not a copy. `text` is sliced from it on demand, so a segmented 200 MB document does not
+    hold its text a second (and third) time in sentence and paragraph copies.
+    """
 
     id: str
     start: int
     end: int
-    text: str
+    source: str = field(repr=False)
+
+    @property
+    def text(self) -> str:
+        return self.source[self.start : self.end]
+
+    def __repr__(self) -> str:
+        return f"Sentence(id={self.id!r}, start={self.start}, end={self.end}, text={self.text!r})"
 
 
 @dataclass(frozen=True, slots=True)
 class Paragraph:
-    """A paragraph (hard-wrapped lines joined) with its sentences; `id` like `002.p3`."""
+    """A paragraph (hard-wrapped lines joined) with its sentences; `id` like `002.p3`.
+
+    Like a sentence, it keeps a reference to the document text (`source`), not a copy of its
+    own text: `text` is sliced on demand.
+    """
 
     id: str
     start: int
     end: int
-    text: str
+    source: str = field(repr=False)
     sentences: tuple[Sentence, ...]
+
+    @property
+    def text(self) -> str:
+        return self.source[self.start : self.end]
+
+    def __repr__(self) -> str:
+        return (f"Paragraph(id={self.id!r}, start={self.start}, end={self.end}, "
+                f"text={self.text!r}, sentences={self.sentences!r})")
 
 
 # Every line end str.splitlines() knows, CRLF first so it counts as one.
@@ -278,10 +302,10 @@ def paragraphs(text: str, doc_id: str) -> tuple[Paragraph, ...]:
     for pi, (a, b) in enumerate(paragraph_spans(text), 1):
         pid = f"{doc_id}.p{pi}"
         sents = tuple(
-            Sentence(f"{pid}.s{si}", sa, sb, text[sa:sb])
+            Sentence(f"{pid}.s{si}", sa, sb, text)
             for si, (sa, sb) in enumerate(sentence_spans(text, a, b), 1)
         )
-        result.append(Paragraph(pid, a, b, text[a:b], sents))
+        result.append(Paragraph(pid, a, b, text, sents))
     return tuple(result)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -108,12 +108,14 @@ def where(path: Path) -> str:
     return "standard output" if to_stdout(path) else visible(str(path))
 
 
-def write_out(path: Path, data: bytes, *, force: bool = False) -> None:
-    """Write an export to `path` (atomically, never over a file unasked), or to standard output
-    for `-`; the summary line then goes to stderr so the output stays clean."""
+def write_out(path: Path, data: bytes | Iterable[bytes], *, force: bool = False) -> None:
+    """Write an export (whole, or in chunks) to `path` (atomically, never over a file unasked),
+    or to standard output for `-`; the summary line then goes to stderr so the output stays
+    clean."""
     if to_stdout(path):
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
+        for chunk in (data,) if isinstance(data, bytes) else data:
+            sys.stdout.buffer.write(chunk)
         sys.stdout.buffer.flush()
         return
     from annotate.files import write_atomic

@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
 
         def run() -> None:
             from annotate.exchange.collation import collation_bytes
-            from annotate.exchange.formats import FORMATS, export_bytes
+            from annotate.exchange.formats import FORMATS, export_chunks
 
             if fmt not in FORMATS:
                 usage(f"invalid value for '--format': {fmt!r}",
@@ -166,7 +166,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"Warning: {len(skipped)} annotations of documents not in the "
                            f"corpus left out ({', '.join(sorted({a.doc for a in skipped}))})",
                            err=True)
-            write_out(target, export_bytes(data, fmt), force=force)
+            write_out(target, export_chunks(data, fmt), force=force)
             hits = sum(len(h) for h in data.hits.values())
             if not full:
                 typer.echo(f"Wrote {where(target)}: {len(data.annotations) - len(skipped)} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from annotate.errors import ExportError
@@ -16,18 +17,24 @@ SUFFIXES = {"tei": ".xml", "webanno": ".jsonld", "csv": ".csv", "collation": ".c
 def export_bytes(data: ExportData, fmt: str) -> bytes:
     """The export in one of the corpus-wide formats (a collation takes two documents: see
     `annotate.exchange.collation`)."""
-    if fmt == "tei":
-        from annotate.exchange.tei_export import tei_bytes
+    return b"".join(export_chunks(data, fmt))
 
-        return tei_bytes(data)
+
+def export_chunks(data: ExportData, fmt: str) -> Iterable[bytes]:
+    """The export in chunks to write one after the other: TEI, which carries the whole text
+    of every document, is streamed; the other formats are built whole."""
+    if fmt == "tei":
+        from annotate.exchange.tei_export import tei_chunks
+
+        return tei_chunks(data)
     if fmt == "webanno":
         from annotate.exchange.webanno import webanno_json
 
-        return (json.dumps(webanno_json(data), ensure_ascii=False, indent=1) + "\n").encode()
+        return ((json.dumps(webanno_json(data), ensure_ascii=False, indent=1) + "\n").encode(),)
     if fmt == "csv":
         from annotate.exchange.csv_export import csv_text
 
-        return csv_text(data).encode("utf-8")
+        return (csv_text(data).encode("utf-8"),)
     raise ExportError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
 
 

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from annotate import __version__
 from annotate.exchange.data import REUSE_CATEGORIES, STATUS_CERT, ExportData, reuse_category
@@ -209,21 +209,23 @@ class _Exporter:
         tests parse every export back and validate it."""
         return "".join(self.pieces())
 
-    def pieces(self) -> list[str]:
-        """The export in pieces (a document's text is one), so that a 200 MB document is
-        not held twice over as one string and then again as its bytes."""
-        out = ["<?xml version='1.0' encoding='UTF-8'?>\n",
-               f'<teiCorpus xmlns="{TEI_NS}" version="4.3.0">\n  ',
-               _fragment(self.corpus_header(), 1), "\n  "]
+    def pieces(self) -> Iterator[str]:
+        """The export in pieces, in order (a document's text one paragraph at a time), so
+        that a 200 MB document is never held again whole as markup, as a string or bytes."""
+        yield "<?xml version='1.0' encoding='UTF-8'?>\n"
+        yield f'<teiCorpus xmlns="{TEI_NS}" version="4.3.0">\n  '
+        yield _fragment(self.corpus_header(), 1)
+        yield "\n  "
         standoff = self.standoff()
         if standoff:
-            out += ['<standOff type="annotations">\n', *standoff, "  </standOff>\n  "]
+            yield '<standOff type="annotations">\n'
+            yield from standoff
+            yield "  </standOff>\n  "
         docs = self.data.documents
         for i, d in enumerate(docs):
-            out.append(self.document(d))
-            out.append("\n  " if i + 1 < len(docs) else "\n")
-        out.append("</teiCorpus>\n")
-        return out
+            yield from self.document(d)
+            yield "\n  " if i + 1 < len(docs) else "\n"
+        yield "</teiCorpus>\n"
 
     # header -----------------------------------------------------------------------------
 
@@ -424,15 +426,15 @@ class _Exporter:
 
     # documents --------------------------------------------------------------------------
 
-    def document(self, d: Document) -> str:
-        """A `TEI` element: the header, then the text with every character of the document
-        in place, so the div's text content is the document text."""
+    def document(self, d: Document) -> Iterator[str]:
+        """A `TEI` element in pieces: the header, then the text with every character of the
+        document in place, so the div's text content is the document text."""
         lay = self.layouts[d.id]
         full = d.text
-        out = [_tag("TEI", [("xml:id", lay.xid), ("n", d.id)]), "\n    ",
-               _fragment(self.document_header(d), 2),
-               '\n    <text>\n      <body>\n        ',
-               _tag("div", [("xml:id", f"{lay.xid}.div"), ("type", "statement")])]
+        yield "".join([_tag("TEI", [("xml:id", lay.xid), ("n", d.id)]), "\n    ",
+                       _fragment(self.document_header(d), 2),
+                       '\n    <text>\n      <body>\n        ',
+                       _tag("div", [("xml:id", f"{lay.xid}.div"), ("type", "statement")])])
         paras = d.paragraphs
 
         def between(text: str) -> str:
@@ -442,7 +444,7 @@ class _Exporter:
                 return f'<ab type="separator">{esc(text)}</ab>'
             return esc(text)
 
-        out.append(between(full[: paras[0].start] if paras else full))
+        yield between(full[: paras[0].start] if paras else full)
         for i, p in enumerate(paras):
             sents = p.sentences
             para = ['<p xml:id="', lay.sentence_xid(p.id), '">',
@@ -456,10 +458,9 @@ class _Exporter:
             nxt_p = paras[i + 1].start if i + 1 < len(paras) else len(full)
             para += ["</p>", between(full[p.end:nxt_p])]
             # One string a paragraph: millions of small strings (one a sentence and its
-            # id) would take several times the text's size until the final join.
-            out.append("".join(para))
-        out.append("</div>\n      </body>\n    </text>\n  </TEI>")
-        return "".join(out)
+            # id) would cost far more than the markup itself on their way to the file.
+            yield "".join(para)
+        yield "</div>\n      </body>\n    </text>\n  </TEI>"
 
     def document_header(self, d: Document) -> etree._Element:
         m = d.meta
@@ -519,11 +520,31 @@ class _Exporter:
         return header
 
 
+# About this many characters are encoded and handed to the writer at a time (a chunk is
+# held three times over on its way: its pieces, joined, encoded).
+CHUNK = 1 << 18
+
+
+def tei_chunks(data: ExportData) -> Iterator[bytes]:
+    """The `teiCorpus` export as UTF-8, in chunks of about 256 kB, for a writer to stream
+    to its file: the export of a 200 MB document is never in memory whole."""
+    pieces = _Exporter(data).pieces()  # set up now, before the writer opens its file
+
+    def chunks() -> Iterator[bytes]:
+        batch: list[str] = []
+        size = 0
+        for piece in pieces:
+            batch.append(piece)
+            size += len(piece)
+            if size >= CHUNK:
+                yield "".join(batch).encode("utf-8")
+                batch, size = [], 0
+        if batch:
+            yield "".join(batch).encode("utf-8")
+
+    return chunks()
+
+
 def tei_bytes(data: ExportData) -> bytes:
-    """The `teiCorpus` export, UTF-8."""
-    pieces = _Exporter(data).pieces()
-    pieces.reverse()
-    encoded: list[bytes] = []
-    while pieces:  # each piece's str is freed as soon as it is encoded
-        encoded.append(pieces.pop().encode("utf-8"))
-    return b"".join(encoded)
+    """The `teiCorpus` export, UTF-8, in one piece."""
+    return b"".join(tei_chunks(data))
