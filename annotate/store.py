@@ -288,6 +288,16 @@ class ConflictError(StoreError):
         )
 
 
+class DamagedStoreError(StoreError):
+    """The store's file is damaged (SQLite cannot read it whole); `finding` says how."""
+
+    def __init__(self, path: Path, finding: str) -> None:
+        self.path = path
+        self.finding = finding
+        super().__init__(f"{path}: not a usable annotation store (the file is damaged: "
+                         f"{finding}; `annotate doctor` says what to do)")
+
+
 class NewerStoreError(StoreError):
     """The store records a migration this version does not know: a newer annotate wrote it."""
 
@@ -474,11 +484,12 @@ class Store:
         except (sqlite3.DatabaseError, StoreError) as e:
             # A damaged file can fail in any way (even "table annotations already exists",
             # when the schema page is what broke): say what it is and where to go.
-            damaged = isinstance(e, sqlite3.DatabaseError) and _damaged(db)
+            damaged = isinstance(e, sqlite3.DatabaseError) and (
+                _damaged(db) or "malformed" in str(e) or "not a database" in str(e))
             db.close()
-            why = (f"the file is damaged: {e}; `annotate doctor` says what to do" if damaged
-                   else _explain(e))
-            raise StoreError(f"{path}: not a usable annotation store ({why})") from None
+            if damaged:
+                raise DamagedStoreError(path, str(e)) from None
+            raise StoreError(f"{path}: not a usable annotation store ({_explain(e)})") from None
         return store
 
     @classmethod

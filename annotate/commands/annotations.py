@@ -553,14 +553,13 @@ def _conditional(change: Any) -> Annotation:
 
 
 def _open_for_doctor(store: Path | None) -> Store:
-    from annotate.store import default_store_path
+    from annotate.store import DamagedStoreError, default_store_path
 
     try:
         return _open(store)
-    except StoreError as e:
-        if "malformed" in str(e) or "not a database" in str(e):
-            _report_damage(store or default_store_path(), str(e))
-        raise
+    except DamagedStoreError as e:
+        _report_damage(store or default_store_path(), e.finding)
+        raise  # (_report_damage exits)
 
 
 def _report_damage(path: Path, finding: str) -> None:
