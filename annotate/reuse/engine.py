@@ -124,15 +124,15 @@ def find_reuse(
             progress(done, total)
 
     fps = fingerprints([(d.id, d.text) for d in documents], ngram, tick, workers)
-    n_shards = shard_count(fps, shard_shingles) if len(fps) > 1 else 0
-    # The chance rule's word bits need only the words: on a large corpus they are counted in
-    # a forked process while this one groups the shards.
     large = sum(len(f.words) for f in fps) > PARALLEL_WORDS
+    # Shards grouped in forked processes on a large corpus, each shard that much smaller
+    # so that the shards being grouped at one time stay within `shard_shingles` together.
+    n_procs = _processes(workers) if large else 1
+    n_shards = shard_count(fps, shard_shingles // n_procs) if len(fps) > 1 else 0
+    # The chance rule's word bits need only the words: on a large corpus they are counted in
+    # a forked process while the shards are grouped.
     pending_bits = in_background(_corpus_bits, fps) if min_bits > 0 and n_shards and large \
         else None
-    # Shards grouped in forked processes on a large corpus (one at a time in each: the
-    # memory bound holds per process).
-    n_procs = _processes(workers) if large else 1
     seeds = Seeds.concat(fork_map(_group_one, range(n_shards),
                                   (fps, n_shards, max_df, focus), n_procs))
     # The shingles have done their work: alignment needs only words and offsets.
