@@ -138,8 +138,10 @@ def speed(quick: bool, big: bool, export: bool = False) -> None:
             if len(files) >= 200:
                 points.append((mb, run.seconds))
             rows.append([
-                name, len(files), f"{mb:.1f}", f"{run.seconds:.1f}", _mem(run.peak_pss_mb),
-                f"{base.seconds:.1f}" if base else "-", _mem(base.peak_pss_mb) if base else "-",
+                name, len(files), f"{mb:.1f}", f"{run.seconds:.1f}", f"{run.cpu_seconds:.1f}",
+                _mem(run.peak_pss_mb),
+                f"{base.seconds:.1f}" if base else "-", f"{base.cpu_seconds:.1f}" if base else "-",
+                _mem(base.peak_pss_mb) if base else "-",
                 f"{run.seconds / base.seconds:.2f}" if base else "-",
                 "ok" if run.returncode == 0 else f"exit {run.returncode}",
             ])
@@ -148,8 +150,8 @@ def speed(quick: bool, big: bool, export: bool = False) -> None:
             rows.extend(_one_big_text(Path(tmp), pages, export))
     print("\nSpeed and memory: `annotate reuse PATH --json > /dev/null`, each case a fresh "
           "process; the yardstick (naive exact 6-gram index) on the same files in the same run")
-    print(table(["corpus", "files", "MB", "time s", "peak PSS MB", "6-gram s", "6-gram PSS MB",
-                 "time / 6-gram", "status"], rows))
+    print(table(["corpus", "files", "MB", "time s", "CPU s", "peak PSS MB", "6-gram s",
+                 "6-gram CPU s", "6-gram PSS MB", "time / 6-gram", "status"], rows))
     if len(points) >= 2:
         print(f"growth exponent from 200 pages up (log-log slope of time on MB): "
               f"{_slope(points):.2f}")
@@ -174,13 +176,13 @@ def _one_big_text(
     mb = big.stat().st_size / 1e6
     rows: list[list[object]] = []
     cases = [("reuse --json", [_annotate_exe(), "reuse", str(big), "--json"])]
-    if export:  # opt-in: the TEI export of 200 MB has taken over 10 GB, on a shared machine
+    if export:  # opt-in: the TEI export of 200 MB takes minutes
         cases.append(("export", [_annotate_exe(), "export", str(big), "--out",
                                  str(tmp / "big.xml")]))
     for what, argv in cases:
         run = run_measured(argv, stdout_to="/dev/null")
         rows.append([f"one text file: {what}", 1, f"{mb:.1f}", f"{run.seconds:.1f}",
-                     _mem(run.peak_pss_mb), "-", "-", "-",
+                     f"{run.cpu_seconds:.1f}", _mem(run.peak_pss_mb), "-", "-", "-", "-",
                      "ok" if run.returncode == 0 else f"exit {run.returncode}"])
         print(f"  done: one text, {what}, in {run.seconds:.1f} s", file=sys.stderr, flush=True)
     return rows

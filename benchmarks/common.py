@@ -109,6 +109,9 @@ class Run:
     peak_pss_mb: float | None  # None where /proc is not there to sample
     stdout: str
     returncode: int
+    # CPU time (user + system) of the process and the descendants it waited for: less moved
+    # by other users of the machine than the wall time.
+    cpu_seconds: float = 0.0
 
 
 def run_measured(argv: list[str], *, every: float = 0.05, stdout_to: str | None = None) -> Run:
@@ -116,6 +119,9 @@ def run_measured(argv: list[str], *, every: float = 0.05, stdout_to: str | None 
     every `every` seconds from /proc/<pid>/smaps_rollup. With `stdout_to`, output goes to
     that file (e.g. /dev/null) instead of being captured."""
     sink = open(stdout_to, "w") if stdout_to else subprocess.PIPE  # noqa: SIM115
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     peak = 0.0
@@ -134,6 +140,8 @@ def run_measured(argv: list[str], *, every: float = 0.05, stdout_to: str | None 
             peak = max(peak, tree_pss_mb(proc.pid))
         time.sleep(every)
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if reader is not None:
         reader.join()
     err = proc.stderr.read() if proc.stderr else ""
@@ -142,4 +150,4 @@ def run_measured(argv: list[str], *, every: float = 0.05, stdout_to: str | None 
     if proc.returncode:
         print(f"  ! {' '.join(argv[:4])}… exited {proc.returncode}: {err.strip()[-300:]}",
               file=sys.stderr)
-    return Run(seconds, peak if can_sample else None, "".join(out_parts), proc.returncode)
+    return Run(seconds, peak if can_sample else None, "".join(out_parts), proc.returncode, cpu)
