@@ -39,6 +39,7 @@ from annotate.reuse.params import (
     DEFAULT_NGRAM,
     PARALLEL_RUNS,
     PARALLEL_WORDS,
+    RUN_SEEDS,
     SHARD_SHINGLES,
 )
 from annotate.reuse.prune import prune_runs
@@ -280,9 +281,11 @@ def _group_one(shared: tuple[Sequence[Fingerprint], int, float, int | None], k: 
     return group_shard(make_shard(fps, k, n_shards), len(fps), max_df=max_df, focus=focus)
 
 
-def _first_doc_ranges(seeds: Seeds, parts: int) -> list[tuple[int, int]]:
-    """About equal ranges [lo, hi) of first documents (`seeds.a`) covering every seed."""
-    if parts <= 1 or len(seeds.a) < 100_000:
+def _first_doc_ranges(seeds: Seeds, procs: int) -> list[tuple[int, int]]:
+    """Ranges [lo, hi) of first documents (`seeds.a`) covering every seed, one a process or
+    more: about RUN_SEEDS seeds each, so that the memory of joining them stays bounded."""
+    parts = max(procs, math.ceil(len(seeds.a) / RUN_SEEDS))
+    if procs <= 1 or len(seeds.a) < 100_000:
         return [(0, 2**31)]
     cuts = np.quantile(seeds.a, np.linspace(0, 1, parts + 1)[1:-1]).astype(np.int64)
     bounds = [0, *sorted(set(cuts.tolist()) - {0}), 2**31]

@@ -36,6 +36,9 @@ PARALLEL_RUNS = 20_000
 # (about 40 bytes a shingle), so this bounds the grouping stage's memory whatever the corpus.
 SHARD_SHINGLES = 4_000_000
 
+# Seeds joined into runs at a time by one process (about 100 bytes a seed while sorting).
+RUN_SEEDS = 3_000_000
+
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been
     before being below between both but by can could did do does doing down during each
