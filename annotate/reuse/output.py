@@ -113,9 +113,21 @@ class _Visible:
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
+        self._parts: list[str] = []
+        self._size = 0
 
     def write(self, text: str) -> None:
-        self._out.write(json_visible(text))
+        # Gathered into about a megabyte before the scan and the write: 100,000s of small
+        # writes cost more than the text they carry.
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size > 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._parts:
+            self._out.write(json_visible("".join(self._parts)))
+            self._parts, self._size = [], 0
 
 
 def write_json(
@@ -150,6 +162,7 @@ def write_json(
         sink.write(f"  {json.dumps(key)}: {_indented(value, 1)}"
                   + (",\n" if n < len(items) - 1 else "\n"))
     sink.write("}\n")
+    sink.flush()
 
 
 def write_jsonl(out: TextIO, result: ReuseResult, *, limit: int | None = None) -> None:
@@ -157,5 +170,10 @@ def write_jsonl(out: TextIO, result: ReuseResult, *, limit: int | None = None) -
     shown = result.passages[:limit] if limit else result.passages
     sink = _Visible(out)
     for p in shown:
-        sink.write(json.dumps(passage_record(p), ensure_ascii=False, separators=(",", ":")))
+        sink.write(_COMPACT(passage_record(p)))
         sink.write("\n")
+    sink.flush()
+
+
+# One encoder for every line (`json.dumps` with options builds a new one each call).
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
