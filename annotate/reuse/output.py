@@ -113,21 +113,9 @@ class _Visible:
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
-        self._parts: list[str] = []
-        self._size = 0
 
     def write(self, text: str) -> None:
-        # Gathered into about a megabyte before the scan and the write: 100,000s of small
-        # writes cost more than the text they carry.
-        self._parts.append(text)
-        self._size += len(text)
-        if self._size > 1 << 20:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._parts:
-            self._out.write(json_visible("".join(self._parts)))
-            self._parts, self._size = [], 0
+        self._out.write(json_visible(text))
 
 
 def write_json(
@@ -162,7 +150,6 @@ def write_json(
         sink.write(f"  {json.dumps(key)}: {_indented(value, 1)}"
                   + (",\n" if n < len(items) - 1 else "\n"))
     sink.write("}\n")
-    sink.flush()
 
 
 def write_jsonl(out: TextIO, result: ReuseResult, *, limit: int | None = None) -> None:
@@ -172,7 +159,6 @@ def write_jsonl(out: TextIO, result: ReuseResult, *, limit: int | None = None) -
     for p in shown:
         sink.write(_COMPACT(passage_record(p)))
         sink.write("\n")
-    sink.flush()
 
 
 # One encoder for every line (`json.dumps` with options builds a new one each call).
