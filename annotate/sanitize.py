@@ -57,9 +57,13 @@ def json_visible(dumped: str) -> str:
     """JSON text (from `json.dumps(..., ensure_ascii=False)`) with DEL, C1 controls and bidi
     overrides written as `\\uXXXX` escapes, which JSON itself leaves raw. Such characters can
     only stand inside JSON strings, so the data read back is exactly the same."""
-    if _FIND_JSON.search(dumped) is None:  # the usual case (see `_FIND`)
-        return dumped
-    return dumped.translate(_JSON_ESCAPES)
+    # Only the (rare) characters found are replaced: a translate() of a long text would
+    # look up every character.
+    return _FIND_JSON.sub(_json_escape, dumped)
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    return _JSON_ESCAPES[ord(m.group())]
 
 
 def has_controls(text: str) -> bool:

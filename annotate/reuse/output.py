@@ -157,5 +157,9 @@ def write_jsonl(out: TextIO, result: ReuseResult, *, limit: int | None = None) -
     shown = result.passages[:limit] if limit else result.passages
     sink = _Visible(out)
     for p in shown:
-        sink.write(json.dumps(passage_record(p), ensure_ascii=False, separators=(",", ":")))
+        sink.write(_COMPACT(passage_record(p)))
         sink.write("\n")
+
+
+# One encoder for every line (`json.dumps` with options builds a new one each call).
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
