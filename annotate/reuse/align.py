@@ -42,6 +42,8 @@ class Match:
     words: int
     similarity: float
     bits: float = 0.0  # evidence against chance (0 when the chance rule is off)
+    # [start, end) in characters of side a, then of side b, where the aligner had the texts
+    chars: tuple[int, int, int, int] | None = None
 
 
 def chain_boxes(boxes: Iterable[Box], gap: int = DEFAULT_GAP) -> list[tuple[Box, list[Box]]]:

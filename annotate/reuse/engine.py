@@ -130,6 +130,7 @@ def find_reuse(
     # so that the shards being grouped at one time stay within `shard_shingles` together.
     n_procs = _processes(workers) if large else 1
     n_shards = shard_count(fps, shard_shingles // n_procs) if len(fps) > 1 else 0
+    n_shards = -(-n_shards // n_procs) * n_procs  # as many for each process
     # The chance rule's word bits need only the words: on a large corpus they are counted in
     # a forked process while the shards are grouped.
     pending_bits = in_background(_corpus_bits, fps) if min_bits > 0 and n_shards and large \
@@ -156,7 +157,8 @@ def find_reuse(
         bits = word_bits([word_counts(f) for f in fps])
     floor = max(0.0, min_bits - RECUR_BITS)
     matches = align_all(fps, runs, min_words=min_words, gap=gap, progress=tick,
-                        workers=workers, chance=None if bits is None else (bits, floor))
+                        workers=workers, chance=None if bits is None else (bits, floor),
+                        texts=[d.text for d in documents])
     ranked = sorted(matches, key=_rank)
     del matches
     spans = _spans(documents, fps, ranked)
@@ -241,15 +243,17 @@ def align_all(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     chance: tuple[WordBits, float] | None = None,
+    texts: Sequence[str] | None = None,
 ) -> list[Match]:
     """Stage 3 over every pair that shares seeds; many pairs are split over worker
-    processes (forked, so they share the fingerprints without copying them)."""
+    processes (forked, so they share the fingerprints without copying them). With the
+    documents' `texts` (in the order of `fps`), each match also gets its `chars`."""
     slices = pair_slices(runs)
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(runs.a) > PARALLEL_RUNS else 1
     global _SHARED
     # Arrays, not lists: forked workers would copy the pages of every int object they touch.
-    _SHARED = (fps, runs.a0, runs.a1, runs.b0, runs.b1, min_words, gap, chance)
+    _SHARED = (fps, runs.a0, runs.a1, runs.b0, runs.b1, min_words, gap, chance, texts)
     try:
         if workers <= 1 or "fork" not in get_all_start_methods():
             return _align_slices(slices, progress)
@@ -310,13 +314,19 @@ def _align_slices(
     progress: Callable[[int], None] | None = None,
 ) -> list[Match]:
     assert _SHARED is not None
-    fps, a0, a1, b0, b1, min_words, gap, chance = _SHARED
+    fps, a0, a1, b0, b1, min_words, gap, chance, texts = _SHARED
     out: list[Match] = []
     for a, b, first, stop in slices:
         boxes = zip(a0[first:stop].tolist(), a1[first:stop].tolist(),
                     b0[first:stop].tolist(), b1[first:stop].tolist(), strict=True)
-        out.extend(align_pair(a, b, fps[a], fps[b], boxes, min_words=min_words, gap=gap,
-                              chance=chance))
+        found = align_pair(a, b, fps[a], fps[b], boxes, min_words=min_words, gap=gap,
+                           chance=chance)
+        if texts is not None:  # character spans here, in parallel, not after
+            fa, fb = fps[a], fps[b]
+            found = [replace(m, chars=(int(fa.starts[m.a0]), fa.end(m.a1 - 1, texts[a]),
+                                       int(fb.starts[m.b0]), fb.end(m.b1 - 1, texts[b])))
+                     for m in found]
+        out.extend(found)
         if progress:
             progress(1)
     return out
@@ -328,8 +338,11 @@ def _spans(
     """Each match's sides as (document id, start, end) in characters."""
     out = []
     for m in matches:
-        fa, fb = fps[m.a], fps[m.b]
         da, db = documents[m.a], documents[m.b]
+        if m.chars is not None:
+            out.append(((da.id, m.chars[0], m.chars[1]), (db.id, m.chars[2], m.chars[3])))
+            continue
+        fa, fb = fps[m.a], fps[m.b]
         out.append(((da.id, int(fa.starts[m.a0]), fa.end(m.a1 - 1, da.text)),
                     (db.id, int(fb.starts[m.b0]), fb.end(m.b1 - 1, db.text))))
     return out
