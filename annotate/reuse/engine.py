@@ -79,7 +79,9 @@ class ReuseResult:
     clusters: tuple[Cluster, ...]
     # Words per document id, counted by the fingerprints (outputs need not tokenise again).
     words: Mapping[str, int] = field(default_factory=dict)
-    shards: int = 1
+    # How the work was cut (the local engine cuts smaller shards when it groups several at
+    # once): not part of the result, so results of different engines compare equal.
+    shards: int = field(default=1, compare=False)
 
 
 @without_gc
