@@ -32,9 +32,8 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from operator import getitem
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +50,8 @@ from annotate.reuse.engine import (
     check_options,
     series_codes,
 )
-from annotate.reuse.fingerprint import Fingerprint, fingerprint
+from annotate.reuse.fingerprint import _VOCAB, Fingerprint, fingerprint
+from annotate.reuse.ondisk import OnDisk
 from annotate.reuse.params import (
     DEFAULT_GAP,
     DEFAULT_MAX_DF,
@@ -60,7 +60,7 @@ from annotate.reuse.params import (
     SHARD_SHINGLES,
 )
 from annotate.reuse.seeds import Seeds, group_shard, pair_slices, seed_runs
-from annotate.reuse.shards import Shard, make_shard
+from annotate.reuse.shards import Shard
 from annotate.text import TOKEN
 
 if TYPE_CHECKING:
@@ -69,7 +69,11 @@ if TYPE_CHECKING:
 INSTALL_HINT = "the dask engine needs the dask extra: pip install 'annotate-statements[dask]'"
 # Characters of text per chunk: a chunk's fingerprints (about 2x its text, 3x with shingles)
 # are what one task holds, and a block task holds two chunks'.
-CHUNK_CHARS = 16_000_000
+CHUNK_CHARS = 6_000_000
+# Raw words whose hashes a worker keeps between chunks (about a chunk's worth).
+_VOCAB_KEPT = 200_000
+# Chunks' word counts merged by one task (a tree of merges, not one task holding them all).
+_FAN_IN = 4
 # (id, path, length, digest, text or None): what a chunk task needs to get one document.
 Item = tuple[str, str, int, str, str | None]
 # A match with, per side, (document id, start of its first token, start of its last token).
@@ -166,26 +170,35 @@ def _run(
     chunks = _chunk_items(documents, send_text, chunk_chars, 4 * n_workers)
     bounds = np.cumsum([0] + [len(c) for c in chunks])
     n_chunks = len(chunks)
+    # Every intermediate result below is an `OnDisk`: it waits on its worker's disk, not in
+    # its memory, for the tasks that need it (see annotate/reuse/ondisk.py).
     # Stage 1, per chunk (one submit a chunk: with --send-text, one modest graph each).
     # The texts are not kept on the workers: alignment needs only the fingerprints, and the
     # client, which has the texts, turns token offsets into character spans.
-    fat = [tasks.submit(_fingerprint_chunk, c, ngram, pure=False) for c in chunks]
-    summaries = tasks.results([tasks.submit(_summary, f) for f in fat])
+    prints = [tasks.submit(_fingerprint_chunk, c, ngram, pure=False) for c in chunks]
+    summaries = tasks.results([tasks.submit(_summary, f) for f in prints])
     n_hashes = sum(s[0] for s in summaries)
     words = {d: n for s in summaries for d, n in s[1]}
     # As `shards.shard_count`, from a count (the client never sees the hashes).
     n_shards = max(1, math.ceil(n_hashes / max(1, shard_shingles))) if len(documents) > 1 else 0
     # Stage 2, per chunk: its piece of every shard; then the shingles are done with.
-    lean = [tasks.submit(_lean, f) for f in fat]
+    lean = [tasks.submit(_lean, f) for f in prints]
     pieces: list[list[Any]] = []
     if n_shards:
-        cut = [tasks.submit(_split, f, int(bounds[i]), n_shards) for i, f in enumerate(fat)]
-        pieces = [[tasks.submit(getitem, c, k) for c in cut] for k in range(n_shards)]
+        cut = [tasks.submit(_split, f, int(bounds[i]), n_shards) for i, f in enumerate(prints)]
+        pieces = [[tasks.submit(_part, c, k) for c in cut] for k in range(n_shards)]
         del cut
-    del fat
+    del prints
     bits = None
     if min_bits > 0 and n_shards:
-        bits = tasks.submit(_word_bits, *[tasks.submit(_counts, f) for f in lean])
+        # The corpus's word counts, merged a few chunks at a time (no task holds every
+        # chunk's counts at once).
+        counts = [tasks.submit(_counts, f) for f in lean]
+        while len(counts) > 1:
+            counts = [tasks.submit(_merge_counts, *counts[i : i + _FAN_IN])
+                      for i in range(0, len(counts), _FAN_IN)]
+        bits = tasks.submit(_word_bits, counts[0])
+        del counts
     # Stage 3, per shard: grouped, then its seeds cut by block (pair of chunks).
     codes = series_codes(documents, series)
     drop = codes if codes is not None and not within_series else None
@@ -194,8 +207,10 @@ def _run(
     for k in range(n_shards):
         grouped = tasks.submit(_group, bounds, drop, len(documents), max_df, focus,
                                *pieces[k])
+        pieces[k] = []
         for b in range(len(blocks)):
-            by_block[b].append(tasks.submit(getitem, grouped, b))
+            by_block[b].append(tasks.submit(_part, grouped, b))
+        del grouped
     del pieces
     # Stage 4, per block: runs and alignment; only matches and token offsets come back.
     floor = max(0.0, min_bits - RECUR_BITS)
@@ -206,6 +221,7 @@ def _run(
     ] if n_shards else []
     del by_block, lean, bits
     found_pairs: list[Found] = [p for part in tasks.results(found) for p in part]
+    del found
     tasks.finish()
     found_pairs.sort(key=lambda p: _rank(p[0]))
     text = {d.id: d.text for d in documents}
@@ -217,37 +233,41 @@ def _run(
 
 
 class _Tasks:
-    """Submits tasks and follows them as the cluster finishes them, for the progress bar.
-    Results are fetched only through `results`, so the client holds nothing else."""
+    """Submits tasks and counts them as the cluster finishes them, for the progress bar.
+    Counting is by a callback on each future, so the client never holds a finished future
+    (and the scheduler never keeps its result) beyond the lists `_run` holds. Results are
+    fetched only through `results`, so the client holds nothing else."""
 
     def __init__(self, client: Any, progress: Callable[[int, int], None] | None) -> None:
-        from distributed import as_completed
-
         self.client = client
         self.progress = progress
         self.done = 0
         self.total = 0
-        self.pending = as_completed() if progress else None
+        self._lock = threading.Lock()
 
     def submit(self, fn: Callable[..., Any], *args: Any, pure: bool = True) -> Any:
         future = self.client.submit(fn, *args, pure=pure)
         self.total += 1
-        if self.pending is not None:
-            self.pending.add(future)
+        if self.progress is not None:
+            future.add_done_callback(self._one_done)
         return future
 
-    def _follow(self, futures: Sequence[Any]) -> None:
-        if self.pending is None or self.progress is None:
-            return
-        self.progress(self.done, self.total)
-        while any(not f.done() for f in futures) and not self.pending.is_empty():
-            next(self.pending)
+    def _one_done(self, _future: Any) -> None:
+        with self._lock:
             self.done += 1
-            self.progress(self.done, self.total)
 
     def results(self, futures: Sequence[Any]) -> list[Any]:
-        self._follow(futures)
+        from distributed import wait
+
         try:
+            if self.progress is not None:
+                while True:
+                    self.progress(min(self.done, self.total), self.total)
+                    try:
+                        wait(futures, timeout=0.2)
+                        break
+                    except TimeoutError:
+                        continue
             return list(self.client.gather(futures))
         except AnnotateError:
             raise
@@ -255,9 +275,7 @@ class _Tasks:
             raise ClusterError(f"the Dask cluster failed: {type(e).__name__}: {e}") from None
 
     def finish(self) -> None:
-        if self.pending is not None and self.progress is not None:
-            for _ in self.pending:
-                self.done += 1
+        if self.progress is not None:
             self.progress(self.total, self.total)
 
 
@@ -306,8 +324,35 @@ def _load(items: Sequence[Item]) -> list[tuple[str, str]]:
     return out
 
 
-def _fingerprint_chunk(items: Sequence[Item], ngram: int) -> list[Fingerprint]:
-    return [fingerprint(d, t, ngram) for d, t in _load(items)]
+def _fingerprint_chunk(items: Sequence[Item], ngram: int) -> OnDisk:
+    """The chunk's fingerprints, joined into three arrays on disk; `meta` is the document
+    ids and where each document's tokens and shingles begin."""
+    fps = [fingerprint(d, t, ngram) for d, t in _load(items)]
+    if len(_VOCAB) > _VOCAB_KEPT:
+        # The cache of word hashes lives as long as the worker: bound it well below its own
+        # limit, so a worker's memory does not depend on how many chunks it has seen.
+        _VOCAB.clear()
+    tokens = np.cumsum([0] + [len(f.words) for f in fps]).tolist()
+    shingles = np.cumsum([0] + [len(f.hashes) for f in fps]).tolist()
+    return OnDisk.save({"starts": _join([f.starts for f in fps], np.int32),
+                        "words": _join([f.words for f in fps], np.uint64),
+                        "hashes": _join([f.hashes for f in fps], np.uint64)},
+                       ([f.doc for f in fps], tokens, shingles))
+
+
+def _join(parts: list[Any], dtype: type) -> Any:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+
+def _fingerprints(chunk: OnDisk) -> list[Fingerprint]:
+    """The chunk's fingerprints again, as views of its memory-mapped arrays (without the
+    shingles, which alignment does not need)."""
+    arrays = chunk.load()
+    starts, words = arrays["starts"], arrays["words"]
+    docs, tokens, _ = chunk.meta
+    none = np.zeros(0, np.uint64)
+    return [Fingerprint(d, starts[lo:hi], words[lo:hi], none)
+            for d, lo, hi in zip(docs, tokens[:-1], tokens[1:], strict=True)]
 
 
 def _token_end(text: str, start: int) -> int:
@@ -317,68 +362,107 @@ def _token_end(text: str, start: int) -> int:
     return m.end()
 
 
-def _summary(fps: Sequence[Fingerprint]) -> tuple[int, list[tuple[str, int]]]:
+def _summary(chunk: OnDisk) -> tuple[int, list[tuple[str, int]]]:
     """Shingles in the chunk (for the shard count) and words per document."""
-    return sum(len(f.hashes) for f in fps), [(f.doc, len(f.words)) for f in fps]
+    docs, tokens, shingles = chunk.meta
+    return shingles[-1], [(d, hi - lo) for d, lo, hi in zip(docs, tokens[:-1], tokens[1:],
+                                                          strict=True)]
 
 
-def _lean(fps: Sequence[Fingerprint]) -> list[Fingerprint]:
+def _lean(chunk: OnDisk) -> OnDisk:
     # Alignment needs only words and offsets: the shingles stay with the shards.
-    return [replace(f, hashes=np.zeros(0, np.uint64)) for f in fps]
+    return chunk.select(("starts", "words"))
 
 
-def _split(fps: Sequence[Fingerprint], offset: int, n_shards: int) -> tuple[Shard, ...]:
-    """The chunk's piece of each shard, documents numbered corpus-wide."""
-    out = []
-    for k in range(n_shards):
-        s = make_shard(fps, k, n_shards)
-        out.append(Shard(s.hashes, s.docs + np.int32(offset), s.pos))
-    return tuple(out)
+def _split(chunk: OnDisk, offset: int, n_shards: int) -> OnDisk:
+    """The chunk's piece of each shard, documents numbered corpus-wide: the chunk's
+    shingles ordered by shard (stably, so each shard's piece is in (document, position)
+    order, as `shards.make_shard` cuts it), with where each shard's rows begin in `meta`."""
+    hashes = chunk.load()["hashes"]
+    _, _, shingles = chunk.meta
+    first = np.asarray(shingles, dtype=np.int64)
+    lengths = first[1:] - first[:-1]
+    docs = np.repeat(np.arange(len(lengths), dtype=np.int32) + np.int32(offset), lengths)
+    pos = (np.arange(len(hashes), dtype=np.int64)
+           - np.repeat(first[:-1], lengths)).astype(np.int32)
+    keep = np.flatnonzero(hashes != 0)  # stopword-only shingles (hashed 0) are left out
+    hashes, docs, pos = hashes[keep], docs[keep], pos[keep]
+    del keep
+    # Which shard: as `shards._in_shard`, the high half of the hash.
+    shard = (hashes >> np.uint64(32)) % np.uint64(max(1, n_shards))
+    order = np.argsort(shard, kind="stable")
+    cuts = np.searchsorted(shard[order], np.arange(n_shards + 1, dtype=np.uint64)).tolist()
+    del shard
+    return OnDisk.save({"hashes": hashes[order], "docs": docs[order], "pos": pos[order]},
+                       cuts)
 
 
-def _counts(fps: Sequence[Fingerprint]) -> tuple[Any, Any]:
+def _part(whole: OnDisk, k: int) -> OnDisk:
+    """Part `k` of a result cut in parts (a shard of a chunk's pieces, a block of a shard's
+    seeds): the same file, its rows only (so only they travel to another worker)."""
+    cuts = whole.meta
+    return whole.rows(cuts[k], cuts[k + 1])
+
+
+def _counts(chunk: OnDisk) -> OnDisk:
     """The chunk's distinct words and their counts (summed, `word_bits` gives the same)."""
-    if not fps:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    words, counts = np.unique(np.concatenate([f.words for f in fps]), return_counts=True)
-    return words, counts.astype(np.int64)
+    words, counts = np.unique(chunk.load()["words"], return_counts=True)
+    return OnDisk.save({"words": words, "counts": counts.astype(np.int64)})
 
 
-def _word_bits(*counts: tuple[Any, Any]) -> WordBits:
-    return word_bits(list(counts))
+def _merge_counts(*parts: OnDisk) -> OnDisk:
+    arrays = [p.load() for p in parts]
+    words = np.concatenate([a["words"] for a in arrays])
+    counts = np.concatenate([a["counts"] for a in arrays])
+    del arrays
+    words, index = np.unique(words, return_inverse=True)
+    return OnDisk.save({"words": words,
+                        "counts": np.bincount(index, counts, len(words)).astype(np.int64)})
+
+
+def _word_bits(counts: OnDisk) -> OnDisk:
+    arrays = counts.load()
+    bits = word_bits([(arrays["words"], arrays["counts"])])
+    return OnDisk.save({"hashes": bits.hashes, "bits": bits.bits})
+
+
+def _load_bits(bits: OnDisk) -> WordBits:
+    arrays = bits.load()
+    return WordBits(arrays["hashes"], arrays["bits"])
 
 
 def _group(
-    bounds: Any, drop: Any, n_docs: int, max_df: float, focus: int | None, *pieces: Shard
-) -> tuple[Seeds, ...]:
+    bounds: Any, drop: Any, n_docs: int, max_df: float, focus: int | None, *pieces: OnDisk
+) -> OnDisk:
     """One shard: its pieces joined in chunk order (so in (document, position) order, as
-    `make_shard` over the whole corpus), grouped, and its seeds cut by block."""
-    shard = Shard(*(np.concatenate([getattr(p, f) for p in pieces])
-                    for f in ("hashes", "docs", "pos")))
-    del pieces
+    `make_shard` over the whole corpus), grouped, and its seeds ordered by block, with
+    where each block's rows begin in `meta`."""
+    arrays = [p.load() for p in pieces]
+    shard = Shard(*(_join([a[f] for a in arrays], t)
+                    for f, t in (("hashes", np.uint64), ("docs", np.int32), ("pos", np.int32))))
+    del arrays, pieces
     seeds = group_shard(shard, n_docs, max_df=max_df, focus=focus)
     del shard
     if drop is not None:
         keep = drop[seeds.a] != drop[seeds.b]
         seeds = Seeds(seeds.a[keep], seeds.b[keep], seeds.pa[keep], seeds.pb[keep])
     n = len(bounds) - 1
-    ca = np.searchsorted(bounds, seeds.a, side="right") - 1
-    cb = np.searchsorted(bounds, seeds.b, side="right") - 1
+    block = ((np.searchsorted(bounds, seeds.a, side="right") - 1) * n
+             + np.searchsorted(bounds, seeds.b, side="right") - 1)
     # One stable sort by block, then slices: the seeds keep their order within a block.
-    order = np.argsort(ca * n + cb, kind="stable")
-    a, b, pa, pb = seeds.a[order], seeds.b[order], seeds.pa[order], seeds.pb[order]
+    order = np.argsort(block, kind="stable")
     keys = [i * n + j for i in range(n) for j in range(i, n)]
-    cuts = np.searchsorted((ca * n + cb)[order], keys + [n * n])
-    return tuple(Seeds(a[lo:hi], b[lo:hi], pa[lo:hi], pb[lo:hi])
-                 for lo, hi in zip(cuts[:-1], cuts[1:], strict=True))
+    cuts = np.searchsorted(block[order], keys + [n * n]).tolist()
+    del block
+    return OnDisk.save({f: getattr(seeds, f)[order] for f in ("a", "b", "pa", "pb")}, cuts)
 
 
 def _align_block(
-    parts: Sequence[Seeds],
-    fps_i: Sequence[Fingerprint],
-    fps_j: Sequence[Fingerprint],
+    parts: Sequence[OnDisk],
+    chunk_i: OnDisk,
+    chunk_j: OnDisk,
     offsets: tuple[int, int],
-    bits: WordBits | None,
+    bits: OnDisk | None,
     floor: float,
     ngram: int,
     gap: int,
@@ -387,12 +471,16 @@ def _align_block(
     """One block: the seeds of its document pairs from every shard, joined into runs (runs
     never cross pairs, so per block is as good as corpus-wide) and aligned per pair; each
     match with its sides' token starts (the client finds the ends in its texts)."""
-    runs = seed_runs(Seeds.concat(list(parts)), ngram=ngram, gap=gap, min_words=min_words)
-    fps = {offsets[0] + n: f for n, f in enumerate(fps_i)}
-    fps.update({offsets[1] + n: f for n, f in enumerate(fps_j)})
+    seeds = [p.load() for p in parts]
+    runs = seed_runs(Seeds.concat([Seeds(s["a"], s["b"], s["pa"], s["pb"]) for s in seeds]),
+                     ngram=ngram, gap=gap, min_words=min_words)
+    del seeds
+    fps = {offsets[0] + n: f for n, f in enumerate(_fingerprints(chunk_i))}
+    fps.update({offsets[1] + n: f for n, f in enumerate(_fingerprints(chunk_j))})
+    chance = None if bits is None else (_load_bits(bits), floor)
+    # The alignment proper, pair by pair (the local engine's `align_all` does the same).
     a0, a1 = runs.a0.tolist(), runs.a1.tolist()
     b0, b1 = runs.b0.tolist(), runs.b1.tolist()
-    chance = None if bits is None else (bits, floor)
     out: list[Found] = []
     for a, b, first, stop in pair_slices(runs):
         fa, fb = fps[a], fps[b]
