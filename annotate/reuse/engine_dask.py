@@ -72,6 +72,10 @@ INSTALL_HINT = "the dask engine needs the dask extra: pip install 'annotate-stat
 CHUNK_CHARS = 6_000_000
 # Raw words whose hashes a worker keeps between chunks (about a chunk's worth).
 _VOCAB_KEPT = 200_000
+# Words of text per part of the vocabulary when the chance rule's word table is built (a
+# part's distinct words, some 1.5 million for 35 million words of newspaper OCR, are what
+# one task holds).
+VOCAB_TOKENS = 20_000_000
 # Chunks' word counts merged by one task (a tree of merges, not one task holding them all).
 _FAN_IN = 4
 # (id, path, length, digest, text or None): what a chunk task needs to get one document.
@@ -109,6 +113,7 @@ def find_reuse_dask(
     within_series: bool = False,
     shard_shingles: int = SHARD_SHINGLES,
     chunk_chars: int = CHUNK_CHARS,
+    vocab_tokens: int = VOCAB_TOKENS,
     connect_timeout: float = 20.0,
 ) -> ReuseResult:
     """`engine.find_reuse` on a Dask cluster, with the same result. `scheduler` is the
@@ -134,7 +139,8 @@ def find_reuse_dask(
             return _run(client, documents, focus, progress, send_text=send_text,
                         min_words=min_words, max_df=max_df, ngram=ngram, gap=gap,
                         min_bits=min_bits, series=series, within_series=within_series,
-                        shard_shingles=shard_shingles, chunk_chars=chunk_chars)
+                        shard_shingles=shard_shingles, chunk_chars=chunk_chars,
+                        vocab_tokens=vocab_tokens)
     try:
         client = Client(address, timeout=connect_timeout)
     except (OSError, TimeoutError, ValueError) as e:
@@ -143,7 +149,8 @@ def find_reuse_dask(
         return _run(client, documents, focus, progress, send_text=send_text,
                     min_words=min_words, max_df=max_df, ngram=ngram, gap=gap,
                     min_bits=min_bits, series=series, within_series=within_series,
-                    shard_shingles=shard_shingles, chunk_chars=chunk_chars)
+                    shard_shingles=shard_shingles, chunk_chars=chunk_chars,
+                        vocab_tokens=vocab_tokens)
 
 
 def _run(
@@ -162,6 +169,7 @@ def _run(
     within_series: bool,
     shard_shingles: int,
     chunk_chars: int,
+    vocab_tokens: int,
 ) -> ReuseResult:
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
     tasks = _Tasks(client, progress)
@@ -191,14 +199,23 @@ def _run(
     del prints
     bits = None
     if min_bits > 0 and n_shards:
-        # The corpus's word counts, merged a few chunks at a time (no task holds every
-        # chunk's counts at once).
-        counts = [tasks.submit(_counts, f) for f in lean]
-        while len(counts) > 1:
-            counts = [tasks.submit(_merge_counts, *counts[i : i + _FAN_IN])
-                      for i in range(0, len(counts), _FAN_IN)]
-        bits = tasks.submit(_word_bits, counts[0])
+        # The corpus's word counts, partitioned by word hash (so no task holds the whole
+        # vocabulary) and each part merged a few chunks at a time; the bits, computed per
+        # part, are then joined into the one sorted table every block task maps.
+        n_tokens = sum(words.values())
+        n_parts = max(1, math.ceil(n_tokens / max(1, vocab_tokens)))
+        counts = [tasks.submit(_counts, f, n_parts) for f in lean]
+        parts = []
+        for p in range(n_parts):
+            merged = [tasks.submit(_part, c, p) for c in counts]
+            while len(merged) > 1:
+                merged = [tasks.submit(_merge_counts, *merged[i : i + _FAN_IN])
+                          for i in range(0, len(merged), _FAN_IN)]
+            parts.append(tasks.submit(_word_bits, merged[0], n_tokens))
+            del merged
         del counts
+        bits = tasks.submit(_join_bits, *parts)
+        del parts
     # Stage 3, per shard: grouped, then its seeds cut by block (pair of chunks).
     codes = series_codes(documents, series)
     drop = codes if codes is not None and not within_series else None
@@ -404,10 +421,19 @@ def _part(whole: OnDisk, k: int) -> OnDisk:
     return whole.rows(cuts[k], cuts[k + 1])
 
 
-def _counts(chunk: OnDisk) -> OnDisk:
-    """The chunk's distinct words and their counts (summed, `word_bits` gives the same)."""
+def _counts(chunk: OnDisk, n_parts: int) -> OnDisk:
+    """The chunk's distinct words and their counts (summed, `word_bits` gives the same),
+    in hash order, with where each of the `n_parts` hash ranges begins in `meta`."""
     words, counts = np.unique(chunk.load()["words"], return_counts=True)
-    return OnDisk.save({"words": words, "counts": counts.astype(np.int64)})
+    cuts = np.searchsorted(words, _vocab_bounds(n_parts)).tolist()
+    return OnDisk.save({"words": words, "counts": counts.astype(np.int64)},
+                       [0, *cuts, len(words)])
+
+
+def _vocab_bounds(n_parts: int) -> Any:
+    """Where the word-hash ranges of the vocabulary's parts begin (but the first)."""
+    step = 2**64 // n_parts
+    return np.array([p * step for p in range(1, n_parts)], dtype=np.uint64)
 
 
 def _merge_counts(*parts: OnDisk) -> OnDisk:
@@ -415,15 +441,37 @@ def _merge_counts(*parts: OnDisk) -> OnDisk:
     words = np.concatenate([a["words"] for a in arrays])
     counts = np.concatenate([a["counts"] for a in arrays])
     del arrays
-    words, index = np.unique(words, return_inverse=True)
-    return OnDisk.save({"words": words,
-                        "counts": np.bincount(index, counts, len(words)).astype(np.int64)})
+    # The parts are sorted runs: a stable sort merges them, and equal words are summed.
+    order = np.argsort(words, kind="stable")
+    words, counts = words[order], counts[order]
+    del order
+    first = np.flatnonzero(np.r_[True, words[1:] != words[:-1]]) if len(words) else words
+    return OnDisk.save({"words": words[first],
+                        "counts": np.add.reduceat(counts, first) if len(counts) else counts})
 
 
-def _word_bits(counts: OnDisk) -> OnDisk:
+def _word_bits(counts: OnDisk, n_tokens: int) -> OnDisk:
+    """The bits of one part of the vocabulary, as `word_bits` over the whole corpus gives
+    them: it takes the corpus's length from the counts it is given, so the rest of the
+    corpus joins them as one stand-in word (a hash outside this part's range, left out of
+    the result)."""
     arrays = counts.load()
-    bits = word_bits([(arrays["words"], arrays["counts"])])
-    return OnDisk.save({"hashes": bits.hashes, "bits": bits.bits})
+    words, n = arrays["words"], arrays["counts"]
+    rest = n_tokens - int(n.sum())
+    if rest:
+        # Below the part's least word (the first part, which starts at 0, ends far below
+        # 2**64 - 1: with a single part, nothing is left over).
+        stand_in = int(words[0]) - 1 if len(words) and words[0] > 0 else 2**64 - 1
+        words = np.append(words, np.uint64(stand_in))
+        n = np.append(n, np.int64(rest))
+    bits = word_bits([(words, n)])
+    keep = bits.hashes != np.uint64(stand_in) if rest else slice(None)
+    return OnDisk.save({"hashes": bits.hashes[keep], "bits": bits.bits[keep]})
+
+
+def _join_bits(*parts: OnDisk) -> OnDisk:
+    # The parts are consecutive hash ranges: end to end, they are one sorted table.
+    return OnDisk.concat(parts)
 
 
 def _load_bits(bits: OnDisk) -> WordBits:

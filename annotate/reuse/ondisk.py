@@ -104,6 +104,31 @@ class OnDisk:
                 at += a.nbytes
         return OnDisk(_File(path), tuple(fields), meta)
 
+    @staticmethod
+    def concat(parts: Sequence[OnDisk], meta: Any = None) -> OnDisk:
+        """The parts' fields end to end in one new file (parts with the same fields), copied
+        a part at a time: never all of them in memory."""
+        if not parts:
+            raise ValueError("OnDisk.concat needs at least one part")
+        names = [(name, dt) for name, dt, _, _ in parts[0].fields]
+        path = os.path.join(local_directory(), f"annotate-{uuid.uuid4().hex}.bin")
+        fields: list[Field] = []
+        at = 0
+        with open(path, "wb") as out:
+            for name, dt in names:
+                pad = -at % _ALIGN
+                out.write(b"\0" * pad)
+                at += pad
+                rows = 0
+                for part in parts:
+                    a = np.ascontiguousarray(part.load()[name], dtype=np.dtype(dt))
+                    out.write(a.data.cast("B"))
+                    rows += len(a)
+                    del a
+                fields.append((name, dt, at, rows))
+                at += rows * np.dtype(dt).itemsize
+        return OnDisk(_File(path), tuple(fields), meta)
+
     def load(self) -> dict[str, Any]:
         """The arrays, memory-mapped read-only (only the pages used are ever read)."""
         size = max((off + n * np.dtype(dt).itemsize for _, dt, off, n in self.fields),
