@@ -296,13 +296,19 @@ class _Tasks:
             self.progress(self.total, self.total)
 
 
+def chunk_count(total_chars: int, n_docs: int, chunk_chars: int, least: int) -> int:
+    """How many chunks `_chunk_items` cuts: one per `chunk_chars` of text, but at least
+    `least` (as many as there are documents)."""
+    return max(1, min(n_docs, max(least, math.ceil(total_chars / max(1, chunk_chars)))))
+
+
 def _chunk_items(
     documents: Sequence[Document], send_text: bool, chunk_chars: int, least: int
 ) -> list[list[Item]]:
     """Contiguous runs of documents of about equal text, at least `least` of them (when
     there are as many documents) so every worker has work."""
     total = sum(len(d.text) for d in documents)
-    n = max(1, min(len(documents), max(least, math.ceil(total / max(1, chunk_chars)))))
+    n = chunk_count(total, len(documents), chunk_chars, least)
     target = total / n
     chunks: list[list[Item]] = [[]]
     size = 0
