@@ -1,27 +1,41 @@
 """The Dask engine: the local engine's stages mapped over a Dask cluster with the futures API.
 
-The documents (sorted as the local engine sorts them) are cut into contiguous *chunks*. Every
-stage is a task over plain data, and only small results travel to the client:
+The documents (sorted as the local engine sorts them) are cut into contiguous *chunks* of at
+most CHUNK_CHARS characters. Every stage is a task over plain data, and only small results
+travel to the client:
 
 1. per chunk: read the texts and fingerprint them (`fingerprint`); count shingles and words;
-   the workers keep the fingerprints (without their shingles once cut), not the texts;
-2. per chunk: cut its shingles into the `n_shards` hash shards (`shards.make_shard`), the
-   same shards as the local engine's, so seeds come out the same;
+   the workers keep the fingerprints, not the texts;
+2. per chunk: cut its shingles into the `n_shards` hash shards, the same shards as the
+   local engine's (`shards.make_shard`), so seeds come out the same;
 3. per shard: gather that shard's piece of every chunk, group it (`seeds.group_shard`), and
-   split the seeds by *block*, the pair of chunks holding their two documents;
+   order its seeds by *block*, the pair of chunks holding their two documents;
 4. per block: gather that block's seeds from every shard, join them into runs and align each
    document pair (`align.align_pair`) with the fingerprints of just those two chunks; only
    the matches and their token offsets come back;
 5. on the client, as in the local engine: character spans from its texts, rank, the chance
    rule's cluster exception, ids, clusters (`engine.assemble`).
 
-So no process holds the whole shingle index (a shard task holds one shard; a block task two
-chunks' fingerprints), and a lost worker's tasks are recomputed from their inputs by the
-scheduler. Workers read the documents from the corpus path themselves, which assumes they
-see the same files at the same paths as the client (a filesystem shared by the workers, as
-on HPC clusters); each read is checked against the client's by length and digest. With
-`send_text` the client sends the texts inside the tasks instead (no shared filesystem
-needed; the scheduler then keeps them until the run ends).
+The chance rule's word table is built alongside: each chunk's word counts, cut into parts
+of the vocabulary by word hash, are merged part by part, and the parts' bits are joined.
+
+**Memory.** Every result that waits on a worker for later tasks (a chunk's fingerprints,
+its shard pieces, a shard's seeds, word counts) is an `ondisk.OnDisk`: a file on the
+worker's local disk, memory-mapped by the task that reads it. So a worker's memory holds
+only the task it runs, bounded by the chunk and shard sizes (a shard task one shard, a
+block task two chunks' fingerprints and the block's seeds), whatever the corpus's size;
+the corpus's worth of intermediate results is on the workers' disks (about 8 bytes on disk
+per byte of text, spread over the workers, all removed as the run goes). No process holds
+the whole shingle index or the whole vocabulary's counts. A lost worker's results are
+recomputed by the scheduler from their inputs (lineage), as for any Dask result.
+
+**Documents.** Workers read the documents from the corpus path themselves, which assumes
+they see the same files at the same paths as the client (a filesystem shared by the
+workers, as on HPC clusters); each read is checked against the client's by length and
+digest. With `send_text` the client sends the texts inside the tasks instead (no shared
+filesystem needed; the scheduler then keeps them until the run ends). The intermediate
+files never need a shared filesystem: each is its worker's own, and Dask moves a result to
+another worker by value when a task there needs it.
 
 Not `dask.bag.groupby`: its all-to-all shuffle is slow and memory-hungry; here the two
 "shuffles" (chunk -> shard, shard -> block) are explicit lists of futures.

@@ -162,3 +162,23 @@ class OnDisk:
 
 def _restore(arrays: dict[str, Any], meta: Any) -> OnDisk:
     return OnDisk.save(arrays, meta)
+
+
+def _register_sizeof() -> None:
+    """Tell Dask an `OnDisk`'s size as what it weighs in transit (its selected rows), not
+    the few bytes it takes in memory: Dask sizes its batches of transfers between workers,
+    and places tasks near their data, by this figure. Reported as nearly nothing, a worker
+    fetched the inputs of all its queued tasks in one message, holding them all in memory at
+    once. (Dask also counts it against a worker's `--memory-limit`; spilling an `OnDisk`
+    past that moves its file to Dask's spill directory, which is harmless.)"""
+    try:
+        from dask.sizeof import sizeof
+    except ImportError:
+        return
+
+    @sizeof.register(OnDisk)
+    def _size(value: OnDisk) -> int:
+        return value.nbytes
+
+
+_register_sizeof()
