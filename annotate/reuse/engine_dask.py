@@ -251,8 +251,9 @@ def _run(
         for b, (i, j) in enumerate(blocks)
     ] if n_shards else []
     del by_block, lean, bits
-    found_pairs: list[Found] = [p for part in tasks.results(found) for p in part]
-    del found
+    # Each block's matches are fetched as soon as it is done, so the workers do not keep
+    # them (half the result each, growing with the corpus) until the last block finishes.
+    found_pairs: list[Found] = [p for part in tasks.each_result(found) for p in part]
     tasks.finish()
     found_pairs.sort(key=lambda p: _rank(p[0]))
     text = {d.id: d.text for d in documents}
@@ -304,6 +305,27 @@ class _Tasks:
             raise
         except Exception as e:
             raise ClusterError(f"the Dask cluster failed: {type(e).__name__}: {e}") from None
+
+    def each_result(self, futures: list[Any]) -> list[Any]:
+        """The futures' results in their order, each fetched (and its future dropped, so
+        the worker forgets it) as soon as it is done; empties `futures`."""
+        from distributed import as_completed
+
+        index = {f.key: i for i, f in enumerate(futures)}
+        out: list[Any] = [None] * len(futures)
+        try:
+            pending = as_completed(futures, with_results=True)
+            futures.clear()
+            for future, result in pending:
+                out[index[future.key]] = result
+                del future, result
+                if self.progress is not None:
+                    self.progress(min(self.done, self.total), self.total)
+        except AnnotateError:
+            raise
+        except Exception as e:
+            raise ClusterError(f"the Dask cluster failed: {type(e).__name__}: {e}") from None
+        return out
 
     def finish(self) -> None:
         if self.progress is not None:

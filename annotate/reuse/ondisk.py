@@ -176,9 +176,12 @@ def _register_sizeof() -> None:
     except ImportError:
         return
 
-    @sizeof.register(OnDisk)
-    def _size(value: OnDisk) -> int:
-        return value.nbytes
+    register: Any = sizeof.register  # (untyped in dask)
+    register(OnDisk)(_nbytes)
+
+
+def _nbytes(value: OnDisk) -> int:
+    return value.nbytes
 
 
 _register_sizeof()
