@@ -30,10 +30,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from annotate.reuse.engine_dask import CHUNK_CHARS, chunk_count
+from annotate.reuse.params import SHARD_SHINGLES
 from benchmarks.common import CHRONAM, CHRONAM_MORE, _children, run_measured, table, tree_pss_mb
 
 GOAL = ("goal: busiest worker's peak <= 1.3x from 50 MB to 210 MB; 2-worker cluster within "
         "1.3x of the local engine's time")
+WORKERS = 2
 
 
 def _bin(name: str) -> str:
@@ -56,12 +59,12 @@ def _cluster(tmp: Path, memory_limit: str | None) -> Iterator[tuple[str, int]]:
         while not info.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         procs.append(subprocess.Popen(
-            [_bin("dask"), "worker", "--scheduler-file", str(info), "--nworkers", "2",
+            [_bin("dask"), "worker", "--scheduler-file", str(info), "--nworkers", str(WORKERS),
              "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1",
              *(["--memory-limit", memory_limit] if memory_limit else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         with Client(scheduler_file=str(info)) as client:
-            client.wait_for_workers(2, timeout=120)
+            client.wait_for_workers(WORKERS, timeout=120)
             address = str(client.scheduler.address)
         yield address, procs[1].pid
     finally:
@@ -99,16 +102,32 @@ class _WorkerPeaks:
         self._thread.join()
 
 
-def _shards(json_file: Path, ngram: int = 3, per_shard: int = 4_000_000) -> int:
-    """The engines' shard count, from the words per document in the output (a document of
-    w words has w - ngram + 1 shingles; see `shards.shard_count`)."""
+def _shards(json_file: Path, ngram: int = 3) -> str:
+    """The engines' shard count and mean shard size, from the words per document in the
+    output (a document of w words has w - ngram + 1 shingles; see `shards.shard_count`)."""
     docs = json.loads(json_file.read_text(encoding="utf-8"))["documents"]
     shingles = sum(max(0, d["words"] - ngram + 1) for d in docs)
-    return max(1, math.ceil(shingles / per_shard))
+    n = max(1, math.ceil(shingles / SHARD_SHINGLES))
+    return f"{n} x {shingles / n / 1e6:.1f}M"
+
+
+def _chunks(paths: Sequence[Path]) -> str:
+    """The Dask engine's chunk count and mean chunk size (as `engine_dask._chunk_items`
+    cuts the documents' texts)."""
+    from annotate.corpus import read_document
+
+    files = _files(paths)
+    chars = sum(len(read_document(f).text) for f in files)
+    n = chunk_count(chars, len(files), CHUNK_CHARS, 4 * WORKERS)
+    return f"{n} x {chars / n / 1e6:.1f}M"
+
+
+def _files(paths: Sequence[Path]) -> list[Path]:
+    return [f for p in paths for f in (sorted(p.glob("*.txt")) if p.is_dir() else [p])]
 
 
 def _mb(paths: Sequence[Path]) -> tuple[float, int]:
-    files = [f for p in paths for f in (sorted(p.glob("*.txt")) if p.is_dir() else [p])]
+    files = _files(paths)
     return sum(f.stat().st_size for f in files) / 1e6, len(files)
 
 
@@ -131,6 +150,7 @@ def case(
                                "--scheduler", address], stdout_to=str(dask_out))
     print(f"  {name}: dask {remote.seconds:.0f} s", file=sys.stderr, flush=True)
     busiest = max(peaks.peaks.values(), default=0.0)
+    chunks = _chunks(paths)
     engine = "dask, 2 workers" + (f", {memory_limit} limit" if memory_limit else "")
     if local is None:
         shards = _shards(dask_out) if remote.returncode == 0 else "-"
@@ -140,9 +160,9 @@ def case(
         same = ok and filecmp.cmp(local_out, dask_out, shallow=False)
         shards = _shards(local_out) if local.returncode == 0 else "-"
         verdict = "identical" if same else ("DIFFERENT" if ok else "failed")
-        rows.append([name, f"{mb:.0f}", n_docs, "local", shards, f"{local.seconds:.1f}",
+        rows.append([name, f"{mb:.0f}", n_docs, "local", "-", shards, f"{local.seconds:.1f}",
                      _fmt(local.peak_pss_mb), "-", "yardstick"])
-    rows.append([name, f"{mb:.0f}", n_docs, engine, shards, f"{remote.seconds:.1f}",
+    rows.append([name, f"{mb:.0f}", n_docs, engine, chunks, shards, f"{remote.seconds:.1f}",
                  _fmt(remote.peak_pss_mb), f"{busiest:.0f}", verdict])
     return rows
 
@@ -176,7 +196,11 @@ def main() -> None:
                              local)
             else:
                 print(f"skipped --big: {CHRONAM_MORE} is absent")
-    print(table(["corpus", "MB", "docs", "engine", "shards", "wall s", "client peak PSS MB",
+    print(f"chunk: at most {CHUNK_CHARS:,} characters (at least {4 * WORKERS} chunks); shard: "
+          f"at most {SHARD_SHINGLES:,} shingles. Both are the engines' defaults, the same at "
+          "every corpus size.\n")
+    print(table(["corpus", "MB", "docs", "engine", "chunks x chars", "shards x shingles",
+                 "wall s", "client peak PSS MB",
                  "busiest worker peak PSS MB", "output"], rows))
     print(f"\n{GOAL}. Measured on a shared, loaded 2-core machine: times are noisy.")
 

@@ -56,13 +56,18 @@ def chronam() -> Corpus:
 
 
 @needs_dask
-@pytest.mark.parametrize("options", [{}, {"shard_shingles": 2_000, "chunk_chars": 10_000},
-                                     {"doc": "001", "min_bits": 0.0}])
+@pytest.mark.parametrize("options", [
+    {},
+    # Many shards, chunks and parts of the vocabulary (the chance rule's table, in parts).
+    {"shard_shingles": 2_000, "chunk_chars": 10_000, "vocab_tokens": 3_000},
+    {"doc": "001", "min_bits": 0.0},
+])
 def test_seeds_identical_to_local(cluster: Any, options: dict[str, Any]) -> None:
     from annotate.reuse.engine_dask import find_reuse_dask
 
     corpus = load_corpus([SEEDS])
-    local_options = {k: v for k, v in options.items() if k != "chunk_chars"}
+    local_options = {k: v for k, v in options.items()
+                     if k not in ("chunk_chars", "vocab_tokens")}
     local = find_reuse(corpus, **local_options)
     remote = find_reuse_dask(corpus, scheduler=cluster.scheduler_address, **options)
     assert local.passages
@@ -89,7 +94,8 @@ def test_chronam_pages_identical_to_local(
     series = _series(chronam)
     local = chronam_local
     remote = find_reuse_dask(chronam, scheduler=cluster.scheduler_address,
-                             shard_shingles=150_000, chunk_chars=400_000, series=series)
+                             shard_shingles=150_000, chunk_chars=400_000, series=series,
+                             vocab_tokens=300_000)
     assert local.shards > 1 and len(local.passages) > 100
     assert remote == local
     assert _outputs(chronam, remote) == _outputs(chronam, local)

@@ -1,27 +1,41 @@
 """The Dask engine: the local engine's stages mapped over a Dask cluster with the futures API.
 
-The documents (sorted as the local engine sorts them) are cut into contiguous *chunks*. Every
-stage is a task over plain data, and only small results travel to the client:
+The documents (sorted as the local engine sorts them) are cut into contiguous *chunks* of at
+most CHUNK_CHARS characters. Every stage is a task over plain data, and only small results
+travel to the client:
 
 1. per chunk: read the texts and fingerprint them (`fingerprint`); count shingles and words;
-   the workers keep the fingerprints (without their shingles once cut), not the texts;
-2. per chunk: cut its shingles into the `n_shards` hash shards (`shards.make_shard`), the
-   same shards as the local engine's, so seeds come out the same;
+   the workers keep the fingerprints, not the texts;
+2. per chunk: cut its shingles into the `n_shards` hash shards, the same shards as the
+   local engine's (`shards.make_shard`), so seeds come out the same;
 3. per shard: gather that shard's piece of every chunk, group it (`seeds.group_shard`), and
-   split the seeds by *block*, the pair of chunks holding their two documents;
+   order its seeds by *block*, the pair of chunks holding their two documents;
 4. per block: gather that block's seeds from every shard, join them into runs and align each
    document pair (`align.align_pair`) with the fingerprints of just those two chunks; only
    the matches and their token offsets come back;
 5. on the client, as in the local engine: character spans from its texts, rank, the chance
    rule's cluster exception, ids, clusters (`engine.assemble`).
 
-So no process holds the whole shingle index (a shard task holds one shard; a block task two
-chunks' fingerprints), and a lost worker's tasks are recomputed from their inputs by the
-scheduler. Workers read the documents from the corpus path themselves, which assumes they
-see the same files at the same paths as the client (a filesystem shared by the workers, as
-on HPC clusters); each read is checked against the client's by length and digest. With
-`send_text` the client sends the texts inside the tasks instead (no shared filesystem
-needed; the scheduler then keeps them until the run ends).
+The chance rule's word table is built alongside: each chunk's word counts, cut into parts
+of the vocabulary by word hash, are merged part by part, and the parts' bits are joined.
+
+**Memory.** Every result that waits on a worker for later tasks (a chunk's fingerprints,
+its shard pieces, a shard's seeds, word counts) is an `ondisk.OnDisk`: a file on the
+worker's local disk, memory-mapped by the task that reads it. So a worker's memory holds
+only the task it runs, bounded by the chunk and shard sizes (a shard task one shard, a
+block task two chunks' fingerprints and the block's seeds), whatever the corpus's size;
+the corpus's worth of intermediate results is on the workers' disks (about 8 bytes on disk
+per byte of text, spread over the workers, all removed as the run goes). No process holds
+the whole shingle index or the whole vocabulary's counts. A lost worker's results are
+recomputed by the scheduler from their inputs (lineage), as for any Dask result.
+
+**Documents.** Workers read the documents from the corpus path themselves, which assumes
+they see the same files at the same paths as the client (a filesystem shared by the
+workers, as on HPC clusters); each read is checked against the client's by length and
+digest. With `send_text` the client sends the texts inside the tasks instead (no shared
+filesystem needed; the scheduler then keeps them until the run ends). The intermediate
+files never need a shared filesystem: each is its worker's own, and Dask moves a result to
+another worker by value when a task there needs it.
 
 Not `dask.bag.groupby`: its all-to-all shuffle is slow and memory-hungry; here the two
 "shuffles" (chunk -> shard, shard -> block) are explicit lists of futures.
@@ -32,9 +46,8 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from operator import getitem
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +64,8 @@ from annotate.reuse.engine import (
     check_options,
     series_codes,
 )
-from annotate.reuse.fingerprint import Fingerprint, fingerprint
+from annotate.reuse.fingerprint import _VOCAB, Fingerprint, fingerprint
+from annotate.reuse.ondisk import OnDisk
 from annotate.reuse.params import (
     DEFAULT_GAP,
     DEFAULT_MAX_DF,
@@ -60,7 +74,7 @@ from annotate.reuse.params import (
     SHARD_SHINGLES,
 )
 from annotate.reuse.seeds import Seeds, group_shard, pair_slices, seed_runs
-from annotate.reuse.shards import Shard, make_shard
+from annotate.reuse.shards import Shard
 from annotate.text import TOKEN
 
 if TYPE_CHECKING:
@@ -69,7 +83,15 @@ if TYPE_CHECKING:
 INSTALL_HINT = "the dask engine needs the dask extra: pip install 'annotate-statements[dask]'"
 # Characters of text per chunk: a chunk's fingerprints (about 2x its text, 3x with shingles)
 # are what one task holds, and a block task holds two chunks'.
-CHUNK_CHARS = 16_000_000
+CHUNK_CHARS = 6_000_000
+# Raw words whose hashes a worker keeps between chunks (about a chunk's worth).
+_VOCAB_KEPT = 200_000
+# Words of text per part of the vocabulary when the chance rule's word table is built (a
+# part's distinct words, some 1.5 million for 35 million words of newspaper OCR, are what
+# one task holds).
+VOCAB_TOKENS = 20_000_000
+# Chunks' word counts merged by one task (a tree of merges, not one task holding them all).
+_FAN_IN = 4
 # (id, path, length, digest, text or None): what a chunk task needs to get one document.
 Item = tuple[str, str, int, str, str | None]
 # A match with, per side, (document id, start of its first token, start of its last token).
@@ -105,6 +127,7 @@ def find_reuse_dask(
     within_series: bool = False,
     shard_shingles: int = SHARD_SHINGLES,
     chunk_chars: int = CHUNK_CHARS,
+    vocab_tokens: int = VOCAB_TOKENS,
     connect_timeout: float = 20.0,
 ) -> ReuseResult:
     """`engine.find_reuse` on a Dask cluster, with the same result. `scheduler` is the
@@ -130,7 +153,8 @@ def find_reuse_dask(
             return _run(client, documents, focus, progress, send_text=send_text,
                         min_words=min_words, max_df=max_df, ngram=ngram, gap=gap,
                         min_bits=min_bits, series=series, within_series=within_series,
-                        shard_shingles=shard_shingles, chunk_chars=chunk_chars)
+                        shard_shingles=shard_shingles, chunk_chars=chunk_chars,
+                        vocab_tokens=vocab_tokens)
     try:
         client = Client(address, timeout=connect_timeout)
     except (OSError, TimeoutError, ValueError) as e:
@@ -139,7 +163,8 @@ def find_reuse_dask(
         return _run(client, documents, focus, progress, send_text=send_text,
                     min_words=min_words, max_df=max_df, ngram=ngram, gap=gap,
                     min_bits=min_bits, series=series, within_series=within_series,
-                    shard_shingles=shard_shingles, chunk_chars=chunk_chars)
+                    shard_shingles=shard_shingles, chunk_chars=chunk_chars,
+                        vocab_tokens=vocab_tokens)
 
 
 def _run(
@@ -158,6 +183,7 @@ def _run(
     within_series: bool,
     shard_shingles: int,
     chunk_chars: int,
+    vocab_tokens: int,
 ) -> ReuseResult:
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
     tasks = _Tasks(client, progress)
@@ -166,26 +192,44 @@ def _run(
     chunks = _chunk_items(documents, send_text, chunk_chars, 4 * n_workers)
     bounds = np.cumsum([0] + [len(c) for c in chunks])
     n_chunks = len(chunks)
+    # Every intermediate result below is an `OnDisk`: it waits on its worker's disk, not in
+    # its memory, for the tasks that need it (see annotate/reuse/ondisk.py).
     # Stage 1, per chunk (one submit a chunk: with --send-text, one modest graph each).
     # The texts are not kept on the workers: alignment needs only the fingerprints, and the
     # client, which has the texts, turns token offsets into character spans.
-    fat = [tasks.submit(_fingerprint_chunk, c, ngram, pure=False) for c in chunks]
-    summaries = tasks.results([tasks.submit(_summary, f) for f in fat])
+    prints = [tasks.submit(_fingerprint_chunk, c, ngram, pure=False) for c in chunks]
+    summaries = tasks.results([tasks.submit(_summary, f) for f in prints])
     n_hashes = sum(s[0] for s in summaries)
     words = {d: n for s in summaries for d, n in s[1]}
     # As `shards.shard_count`, from a count (the client never sees the hashes).
     n_shards = max(1, math.ceil(n_hashes / max(1, shard_shingles))) if len(documents) > 1 else 0
     # Stage 2, per chunk: its piece of every shard; then the shingles are done with.
-    lean = [tasks.submit(_lean, f) for f in fat]
+    lean = [tasks.submit(_lean, f) for f in prints]
     pieces: list[list[Any]] = []
     if n_shards:
-        cut = [tasks.submit(_split, f, int(bounds[i]), n_shards) for i, f in enumerate(fat)]
-        pieces = [[tasks.submit(getitem, c, k) for c in cut] for k in range(n_shards)]
+        cut = [tasks.submit(_split, f, int(bounds[i]), n_shards) for i, f in enumerate(prints)]
+        pieces = [[tasks.submit(_part, c, k) for c in cut] for k in range(n_shards)]
         del cut
-    del fat
+    del prints
     bits = None
     if min_bits > 0 and n_shards:
-        bits = tasks.submit(_word_bits, *[tasks.submit(_counts, f) for f in lean])
+        # The corpus's word counts, partitioned by word hash (so no task holds the whole
+        # vocabulary) and each part merged a few chunks at a time; the bits, computed per
+        # part, are then joined into the one sorted table every block task maps.
+        n_tokens = sum(words.values())
+        n_parts = max(1, math.ceil(n_tokens / max(1, vocab_tokens)))
+        counts = [tasks.submit(_counts, f, n_parts) for f in lean]
+        parts = []
+        for p in range(n_parts):
+            merged = [tasks.submit(_part, c, p) for c in counts]
+            while len(merged) > 1:
+                merged = [tasks.submit(_merge_counts, *merged[i : i + _FAN_IN])
+                          for i in range(0, len(merged), _FAN_IN)]
+            parts.append(tasks.submit(_word_bits, merged[0], n_tokens))
+            del merged
+        del counts
+        bits = tasks.submit(_join_bits, *parts)
+        del parts
     # Stage 3, per shard: grouped, then its seeds cut by block (pair of chunks).
     codes = series_codes(documents, series)
     drop = codes if codes is not None and not within_series else None
@@ -194,8 +238,10 @@ def _run(
     for k in range(n_shards):
         grouped = tasks.submit(_group, bounds, drop, len(documents), max_df, focus,
                                *pieces[k])
+        pieces[k] = []
         for b in range(len(blocks)):
-            by_block[b].append(tasks.submit(getitem, grouped, b))
+            by_block[b].append(tasks.submit(_part, grouped, b))
+        del grouped
     del pieces
     # Stage 4, per block: runs and alignment; only matches and token offsets come back.
     floor = max(0.0, min_bits - RECUR_BITS)
@@ -205,7 +251,9 @@ def _run(
         for b, (i, j) in enumerate(blocks)
     ] if n_shards else []
     del by_block, lean, bits
-    found_pairs: list[Found] = [p for part in tasks.results(found) for p in part]
+    # Each block's matches are fetched as soon as it is done, so the workers do not keep
+    # them (half the result each, growing with the corpus) until the last block finishes.
+    found_pairs: list[Found] = [p for part in tasks.each_result(found) for p in part]
     tasks.finish()
     found_pairs.sort(key=lambda p: _rank(p[0]))
     text = {d.id: d.text for d in documents}
@@ -217,48 +265,77 @@ def _run(
 
 
 class _Tasks:
-    """Submits tasks and follows them as the cluster finishes them, for the progress bar.
-    Results are fetched only through `results`, so the client holds nothing else."""
+    """Submits tasks and counts them as the cluster finishes them, for the progress bar.
+    Counting is by a callback on each future, so the client never holds a finished future
+    (and the scheduler never keeps its result) beyond the lists `_run` holds. Results are
+    fetched only through `results`, so the client holds nothing else."""
 
     def __init__(self, client: Any, progress: Callable[[int, int], None] | None) -> None:
-        from distributed import as_completed
-
         self.client = client
         self.progress = progress
         self.done = 0
         self.total = 0
-        self.pending = as_completed() if progress else None
+        self._lock = threading.Lock()
 
     def submit(self, fn: Callable[..., Any], *args: Any, pure: bool = True) -> Any:
         future = self.client.submit(fn, *args, pure=pure)
         self.total += 1
-        if self.pending is not None:
-            self.pending.add(future)
+        if self.progress is not None:
+            future.add_done_callback(self._one_done)
         return future
 
-    def _follow(self, futures: Sequence[Any]) -> None:
-        if self.pending is None or self.progress is None:
-            return
-        self.progress(self.done, self.total)
-        while any(not f.done() for f in futures) and not self.pending.is_empty():
-            next(self.pending)
+    def _one_done(self, _future: Any) -> None:
+        with self._lock:
             self.done += 1
-            self.progress(self.done, self.total)
 
     def results(self, futures: Sequence[Any]) -> list[Any]:
-        self._follow(futures)
+        from distributed import wait
+
         try:
+            if self.progress is not None:
+                while True:
+                    self.progress(min(self.done, self.total), self.total)
+                    try:
+                        wait(futures, timeout=0.2)
+                        break
+                    except TimeoutError:
+                        continue
             return list(self.client.gather(futures))
         except AnnotateError:
             raise
         except Exception as e:
             raise ClusterError(f"the Dask cluster failed: {type(e).__name__}: {e}") from None
 
+    def each_result(self, futures: list[Any]) -> list[Any]:
+        """The futures' results in their order, each fetched (and its future dropped, so
+        the worker forgets it) as soon as it is done; empties `futures`."""
+        from distributed import as_completed
+
+        index = {f.key: i for i, f in enumerate(futures)}
+        out: list[Any] = [None] * len(futures)
+        try:
+            pending = as_completed(futures, with_results=True)
+            futures.clear()
+            for future, result in pending:
+                out[index[future.key]] = result
+                del future, result
+                if self.progress is not None:
+                    self.progress(min(self.done, self.total), self.total)
+        except AnnotateError:
+            raise
+        except Exception as e:
+            raise ClusterError(f"the Dask cluster failed: {type(e).__name__}: {e}") from None
+        return out
+
     def finish(self) -> None:
-        if self.pending is not None and self.progress is not None:
-            for _ in self.pending:
-                self.done += 1
+        if self.progress is not None:
             self.progress(self.total, self.total)
+
+
+def chunk_count(total_chars: int, n_docs: int, chunk_chars: int, least: int) -> int:
+    """How many chunks `_chunk_items` cuts: one per `chunk_chars` of text, but at least
+    `least` (as many as there are documents)."""
+    return max(1, min(n_docs, max(least, math.ceil(total_chars / max(1, chunk_chars)))))
 
 
 def _chunk_items(
@@ -267,7 +344,7 @@ def _chunk_items(
     """Contiguous runs of documents of about equal text, at least `least` of them (when
     there are as many documents) so every worker has work."""
     total = sum(len(d.text) for d in documents)
-    n = max(1, min(len(documents), max(least, math.ceil(total / max(1, chunk_chars)))))
+    n = chunk_count(total, len(documents), chunk_chars, least)
     target = total / n
     chunks: list[list[Item]] = [[]]
     size = 0
@@ -306,8 +383,35 @@ def _load(items: Sequence[Item]) -> list[tuple[str, str]]:
     return out
 
 
-def _fingerprint_chunk(items: Sequence[Item], ngram: int) -> list[Fingerprint]:
-    return [fingerprint(d, t, ngram) for d, t in _load(items)]
+def _fingerprint_chunk(items: Sequence[Item], ngram: int) -> OnDisk:
+    """The chunk's fingerprints, joined into three arrays on disk; `meta` is the document
+    ids and where each document's tokens and shingles begin."""
+    fps = [fingerprint(d, t, ngram) for d, t in _load(items)]
+    if len(_VOCAB) > _VOCAB_KEPT:
+        # The cache of word hashes lives as long as the worker: bound it well below its own
+        # limit, so a worker's memory does not depend on how many chunks it has seen.
+        _VOCAB.clear()
+    tokens = np.cumsum([0] + [len(f.words) for f in fps]).tolist()
+    shingles = np.cumsum([0] + [len(f.hashes) for f in fps]).tolist()
+    return OnDisk.save({"starts": _join([f.starts for f in fps], np.int32),
+                        "words": _join([f.words for f in fps], np.uint64),
+                        "hashes": _join([f.hashes for f in fps], np.uint64)},
+                       ([f.doc for f in fps], tokens, shingles))
+
+
+def _join(parts: list[Any], dtype: type) -> Any:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+
+def _fingerprints(chunk: OnDisk) -> list[Fingerprint]:
+    """The chunk's fingerprints again, as views of its memory-mapped arrays (without the
+    shingles, which alignment does not need)."""
+    arrays = chunk.load()
+    starts, words = arrays["starts"], arrays["words"]
+    docs, tokens, _ = chunk.meta
+    none = np.zeros(0, np.uint64)
+    return [Fingerprint(d, starts[lo:hi], words[lo:hi], none)
+            for d, lo, hi in zip(docs, tokens[:-1], tokens[1:], strict=True)]
 
 
 def _token_end(text: str, start: int) -> int:
@@ -317,68 +421,138 @@ def _token_end(text: str, start: int) -> int:
     return m.end()
 
 
-def _summary(fps: Sequence[Fingerprint]) -> tuple[int, list[tuple[str, int]]]:
+def _summary(chunk: OnDisk) -> tuple[int, list[tuple[str, int]]]:
     """Shingles in the chunk (for the shard count) and words per document."""
-    return sum(len(f.hashes) for f in fps), [(f.doc, len(f.words)) for f in fps]
+    docs, tokens, shingles = chunk.meta
+    return shingles[-1], [(d, hi - lo) for d, lo, hi in zip(docs, tokens[:-1], tokens[1:],
+                                                          strict=True)]
 
 
-def _lean(fps: Sequence[Fingerprint]) -> list[Fingerprint]:
+def _lean(chunk: OnDisk) -> OnDisk:
     # Alignment needs only words and offsets: the shingles stay with the shards.
-    return [replace(f, hashes=np.zeros(0, np.uint64)) for f in fps]
+    return chunk.select(("starts", "words"))
 
 
-def _split(fps: Sequence[Fingerprint], offset: int, n_shards: int) -> tuple[Shard, ...]:
-    """The chunk's piece of each shard, documents numbered corpus-wide."""
-    out = []
-    for k in range(n_shards):
-        s = make_shard(fps, k, n_shards)
-        out.append(Shard(s.hashes, s.docs + np.int32(offset), s.pos))
-    return tuple(out)
+def _split(chunk: OnDisk, offset: int, n_shards: int) -> OnDisk:
+    """The chunk's piece of each shard, documents numbered corpus-wide: the chunk's
+    shingles ordered by shard (stably, so each shard's piece is in (document, position)
+    order, as `shards.make_shard` cuts it), with where each shard's rows begin in `meta`."""
+    hashes = chunk.load()["hashes"]
+    _, _, shingles = chunk.meta
+    first = np.asarray(shingles, dtype=np.int64)
+    lengths = first[1:] - first[:-1]
+    docs = np.repeat(np.arange(len(lengths), dtype=np.int32) + np.int32(offset), lengths)
+    pos = (np.arange(len(hashes), dtype=np.int64)
+           - np.repeat(first[:-1], lengths)).astype(np.int32)
+    keep = np.flatnonzero(hashes != 0)  # stopword-only shingles (hashed 0) are left out
+    hashes, docs, pos = hashes[keep], docs[keep], pos[keep]
+    del keep
+    # Which shard: as `shards._in_shard`, the high half of the hash.
+    shard = (hashes >> np.uint64(32)) % np.uint64(max(1, n_shards))
+    order = np.argsort(shard, kind="stable")
+    cuts = np.searchsorted(shard[order], np.arange(n_shards + 1, dtype=np.uint64)).tolist()
+    del shard
+    return OnDisk.save({"hashes": hashes[order], "docs": docs[order], "pos": pos[order]},
+                       cuts)
 
 
-def _counts(fps: Sequence[Fingerprint]) -> tuple[Any, Any]:
-    """The chunk's distinct words and their counts (summed, `word_bits` gives the same)."""
-    if not fps:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    words, counts = np.unique(np.concatenate([f.words for f in fps]), return_counts=True)
-    return words, counts.astype(np.int64)
+def _part(whole: OnDisk, k: int) -> OnDisk:
+    """Part `k` of a result cut in parts (a shard of a chunk's pieces, a block of a shard's
+    seeds): the same file, its rows only (so only they travel to another worker)."""
+    cuts = whole.meta
+    return whole.rows(cuts[k], cuts[k + 1])
 
 
-def _word_bits(*counts: tuple[Any, Any]) -> WordBits:
-    return word_bits(list(counts))
+def _counts(chunk: OnDisk, n_parts: int) -> OnDisk:
+    """The chunk's distinct words and their counts (summed, `word_bits` gives the same),
+    in hash order, with where each of the `n_parts` hash ranges begins in `meta`."""
+    words, counts = np.unique(chunk.load()["words"], return_counts=True)
+    cuts = np.searchsorted(words, _vocab_bounds(n_parts)).tolist()
+    return OnDisk.save({"words": words, "counts": counts.astype(np.int64)},
+                       [0, *cuts, len(words)])
+
+
+def _vocab_bounds(n_parts: int) -> Any:
+    """Where the word-hash ranges of the vocabulary's parts begin (but the first)."""
+    step = 2**64 // n_parts
+    return np.array([p * step for p in range(1, n_parts)], dtype=np.uint64)
+
+
+def _merge_counts(*parts: OnDisk) -> OnDisk:
+    arrays = [p.load() for p in parts]
+    words = np.concatenate([a["words"] for a in arrays])
+    counts = np.concatenate([a["counts"] for a in arrays])
+    del arrays
+    # The parts are sorted runs: a stable sort merges them, and equal words are summed.
+    order = np.argsort(words, kind="stable")
+    words, counts = words[order], counts[order]
+    del order
+    first = np.flatnonzero(np.r_[True, words[1:] != words[:-1]]) if len(words) else words
+    return OnDisk.save({"words": words[first],
+                        "counts": np.add.reduceat(counts, first) if len(counts) else counts})
+
+
+def _word_bits(counts: OnDisk, n_tokens: int) -> OnDisk:
+    """The bits of one part of the vocabulary, as `word_bits` over the whole corpus gives
+    them: it takes the corpus's length from the counts it is given, so the rest of the
+    corpus joins them as one stand-in word (a hash outside this part's range, left out of
+    the result)."""
+    arrays = counts.load()
+    words, n = arrays["words"], arrays["counts"]
+    rest = n_tokens - int(n.sum())
+    if rest:
+        # Below the part's least word (the first part, which starts at 0, ends far below
+        # 2**64 - 1: with a single part, nothing is left over).
+        stand_in = int(words[0]) - 1 if len(words) and words[0] > 0 else 2**64 - 1
+        words = np.append(words, np.uint64(stand_in))
+        n = np.append(n, np.int64(rest))
+    bits = word_bits([(words, n)])
+    keep = bits.hashes != np.uint64(stand_in) if rest else slice(None)
+    return OnDisk.save({"hashes": bits.hashes[keep], "bits": bits.bits[keep]})
+
+
+def _join_bits(*parts: OnDisk) -> OnDisk:
+    # The parts are consecutive hash ranges: end to end, they are one sorted table.
+    return OnDisk.concat(parts)
+
+
+def _load_bits(bits: OnDisk) -> WordBits:
+    arrays = bits.load()
+    return WordBits(arrays["hashes"], arrays["bits"])
 
 
 def _group(
-    bounds: Any, drop: Any, n_docs: int, max_df: float, focus: int | None, *pieces: Shard
-) -> tuple[Seeds, ...]:
+    bounds: Any, drop: Any, n_docs: int, max_df: float, focus: int | None, *pieces: OnDisk
+) -> OnDisk:
     """One shard: its pieces joined in chunk order (so in (document, position) order, as
-    `make_shard` over the whole corpus), grouped, and its seeds cut by block."""
-    shard = Shard(*(np.concatenate([getattr(p, f) for p in pieces])
-                    for f in ("hashes", "docs", "pos")))
-    del pieces
+    `make_shard` over the whole corpus), grouped, and its seeds ordered by block, with
+    where each block's rows begin in `meta`."""
+    arrays = [p.load() for p in pieces]
+    shard = Shard(*(_join([a[f] for a in arrays], t)
+                    for f, t in (("hashes", np.uint64), ("docs", np.int32), ("pos", np.int32))))
+    del arrays, pieces
     seeds = group_shard(shard, n_docs, max_df=max_df, focus=focus)
     del shard
     if drop is not None:
         keep = drop[seeds.a] != drop[seeds.b]
         seeds = Seeds(seeds.a[keep], seeds.b[keep], seeds.pa[keep], seeds.pb[keep])
     n = len(bounds) - 1
-    ca = np.searchsorted(bounds, seeds.a, side="right") - 1
-    cb = np.searchsorted(bounds, seeds.b, side="right") - 1
+    block = ((np.searchsorted(bounds, seeds.a, side="right") - 1) * n
+             + np.searchsorted(bounds, seeds.b, side="right") - 1)
     # One stable sort by block, then slices: the seeds keep their order within a block.
-    order = np.argsort(ca * n + cb, kind="stable")
-    a, b, pa, pb = seeds.a[order], seeds.b[order], seeds.pa[order], seeds.pb[order]
+    order = np.argsort(block, kind="stable")
     keys = [i * n + j for i in range(n) for j in range(i, n)]
-    cuts = np.searchsorted((ca * n + cb)[order], keys + [n * n])
-    return tuple(Seeds(a[lo:hi], b[lo:hi], pa[lo:hi], pb[lo:hi])
-                 for lo, hi in zip(cuts[:-1], cuts[1:], strict=True))
+    cuts = np.searchsorted(block[order], keys + [n * n]).tolist()
+    del block
+    return OnDisk.save({f: getattr(seeds, f)[order] for f in ("a", "b", "pa", "pb")}, cuts)
 
 
 def _align_block(
-    parts: Sequence[Seeds],
-    fps_i: Sequence[Fingerprint],
-    fps_j: Sequence[Fingerprint],
+    parts: Sequence[OnDisk],
+    chunk_i: OnDisk,
+    chunk_j: OnDisk,
     offsets: tuple[int, int],
-    bits: WordBits | None,
+    bits: OnDisk | None,
     floor: float,
     ngram: int,
     gap: int,
@@ -387,12 +561,16 @@ def _align_block(
     """One block: the seeds of its document pairs from every shard, joined into runs (runs
     never cross pairs, so per block is as good as corpus-wide) and aligned per pair; each
     match with its sides' token starts (the client finds the ends in its texts)."""
-    runs = seed_runs(Seeds.concat(list(parts)), ngram=ngram, gap=gap, min_words=min_words)
-    fps = {offsets[0] + n: f for n, f in enumerate(fps_i)}
-    fps.update({offsets[1] + n: f for n, f in enumerate(fps_j)})
+    seeds = [p.load() for p in parts]
+    runs = seed_runs(Seeds.concat([Seeds(s["a"], s["b"], s["pa"], s["pb"]) for s in seeds]),
+                     ngram=ngram, gap=gap, min_words=min_words)
+    del seeds
+    fps = {offsets[0] + n: f for n, f in enumerate(_fingerprints(chunk_i))}
+    fps.update({offsets[1] + n: f for n, f in enumerate(_fingerprints(chunk_j))})
+    chance = None if bits is None else (_load_bits(bits), floor)
+    # The alignment proper, pair by pair (the local engine's `align_all` does the same).
     a0, a1 = runs.a0.tolist(), runs.a1.tolist()
     b0, b1 = runs.b0.tolist(), runs.b1.tolist()
-    chance = None if bits is None else (bits, floor)
     out: list[Found] = []
     for a, b, first, stop in pair_slices(runs):
         fa, fb = fps[a], fps[b]
