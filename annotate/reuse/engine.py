@@ -179,6 +179,7 @@ def check_options(min_words: int, max_df: float, min_bits: float) -> None:
         raise AnnotateError(f"--min-bits must be 0 or more, not {min_bits}")
 
 
+@without_gc
 def assemble(
     documents: Sequence[Document],
     ranked: list[Match],

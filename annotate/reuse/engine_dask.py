@@ -63,6 +63,7 @@ from annotate.reuse.engine import (
     assemble,
     check_options,
     series_codes,
+    without_gc,
 )
 from annotate.reuse.fingerprint import _VOCAB, Fingerprint, fingerprint
 from annotate.reuse.ondisk import OnDisk
@@ -73,6 +74,7 @@ from annotate.reuse.params import (
     DEFAULT_NGRAM,
     SHARD_SHINGLES,
 )
+from annotate.reuse.prune import prune_runs
 from annotate.reuse.seeds import Seeds, group_shard, pair_slices, seed_runs
 from annotate.reuse.shards import Shard
 from annotate.text import TOKEN
@@ -383,6 +385,7 @@ def _load(items: Sequence[Item]) -> list[tuple[str, str]]:
     return out
 
 
+@without_gc
 def _fingerprint_chunk(items: Sequence[Item], ngram: int) -> OnDisk:
     """The chunk's fingerprints, joined into three arrays on disk; `meta` is the document
     ids and where each document's tokens and shingles begin."""
@@ -547,6 +550,7 @@ def _group(
     return OnDisk.save({f: getattr(seeds, f)[order] for f in ("a", "b", "pa", "pb")}, cuts)
 
 
+@without_gc
 def _align_block(
     parts: Sequence[OnDisk],
     chunk_i: OnDisk,
@@ -567,6 +571,8 @@ def _align_block(
     del seeds
     fps = {offsets[0] + n: f for n, f in enumerate(_fingerprints(chunk_i))}
     fps.update({offsets[1] + n: f for n, f in enumerate(_fingerprints(chunk_j))})
+    # Pairs whose one short run cannot become a passage go before any Python sees them.
+    runs = prune_runs(runs, fps, min_words=min_words)
     chance = None if bits is None else (_load_bits(bits), floor)
     # The alignment proper, pair by pair (the local engine's `align_all` does the same).
     a0, a1 = runs.a0.tolist(), runs.a1.tolist()
