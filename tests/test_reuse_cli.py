@@ -24,6 +24,19 @@ def test_cli_defaults_match_the_core() -> None:
     assert command.MIN_WORDS == core.DEFAULT_MIN_WORDS
     assert command.MAX_DF == core.DEFAULT_MAX_DF
     assert command.MIN_BITS == core.DEFAULT_MIN_BITS
+    from annotate.reuse.params import SHARD_SHINGLES
+
+    assert command.SHARD_SHINGLES == SHARD_SHINGLES
+
+
+def test_shard_size_changes_nothing_in_the_output() -> None:
+    # The index cut into many small shards (more than the seeds' shingles): the same JSON.
+    base = runner.invoke(app, ["reuse", str(SEEDS), "--json"])
+    small = runner.invoke(app, ["reuse", str(SEEDS), "--json", "--shard-shingles", "10000"])
+    assert base.exit_code == small.exit_code == 0
+    assert small.stdout == base.stdout
+    too_small = runner.invoke(app, ["reuse", str(SEEDS), "--shard-shingles", "5"])
+    assert too_small.exit_code == 2
 
 
 def test_reuse_json_shape_and_offsets() -> None:

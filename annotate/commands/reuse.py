@@ -16,11 +16,13 @@ class Engine(StrEnum):
     dask = "dask"
 
 
-# Mirrors annotate.reuse.DEFAULT_MIN_WORDS / DEFAULT_MAX_DF / DEFAULT_MIN_BITS (not imported:
+# Mirrors annotate.reuse.DEFAULT_MIN_WORDS / DEFAULT_MAX_DF / DEFAULT_MIN_BITS / the params'
+# SHARD_SHINGLES (not imported:
 # keeps --help fast); tests check they agree.
 MIN_WORDS = 6
 MAX_DF = 0.05
 MIN_BITS = 66.0
+SHARD_SHINGLES = 4_000_000
 
 MinWordsOpt = Annotated[
     int,
@@ -108,6 +110,13 @@ def register(app: typer.Typer) -> None:
                          "workers instead of letting them read the corpus path (for workers "
                          "that do not share this filesystem)."),
         ] = False,
+        shard_shingles: Annotated[
+            int,
+            typer.Option("--shard-shingles", min=10_000, metavar="N",
+                         help="Most word sequences a shard of the index holds: grouping a "
+                         "shard is the largest single step (about 90 bytes a sequence), so "
+                         "this bounds its memory. The output does not depend on it."),
+        ] = SHARD_SHINGLES,
     ) -> None:
         """Passages shared by two or more documents, verbatim or with small edits, ranked
         longest and most similar first; clusters of passages found in three or more.
@@ -133,7 +142,8 @@ def register(app: typer.Typer) -> None:
                                             series)
             options: dict[str, Any] = {
                 "min_words": min_words, "doc": doc, "max_df": max_df, "min_bits": min_bits,
-                "series": by_name, "within_series": within_series}
+                "series": by_name, "within_series": within_series,
+                "shard_shingles": shard_shingles}
             if engine is Engine.dask:
                 from annotate.reuse.engine_dask import find_reuse_dask
 
