@@ -15,7 +15,7 @@ Run: `.venv/bin/python -m benchmarks.bench_dask [--big] [--pages N] [--memory-li
   --memory-limit M  each worker's Dask memory limit (e.g. 700MB: past 60% of it, a worker
                     spills held results to local disk); default Dask's (memory / workers)
   --no-local        the Dask cases only
-  --shard-shingles N  shingles a shard, the same for every corpus (default 3,000,000)
+  --shard-shingles N  shingles a shard, the same for every corpus (default 2,300,000)
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from benchmarks.common import CHRONAM, CHRONAM_MORE, _children, run_measured, ta
 GOAL = ("goal: busiest worker's peak <= 1.3x from 50 MB to 210 MB; 2-worker cluster within "
         "1.3x of the local engine's time")
 WORKERS = 2
-# Shingles a shard (`annotate reuse --shard-shingles`): 3.0M at both sizes of chronam.
-PER_SHARD = 3_000_000
+# Shingles a shard (`annotate reuse --shard-shingles`): 2.3M at both sizes of chronam.
+PER_SHARD = 2_300_000
 
 
 def _bin(name: str) -> str:
