@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import TypeVar
 
 import numpy as np
 
@@ -40,13 +41,7 @@ class Seeds:
 
     @staticmethod
     def concat(parts: Sequence[Seeds]) -> Seeds:
-        if len(parts) == 1:
-            return parts[0]
-        if not parts:
-            e = np.zeros(0, dtype=np.int64)
-            return Seeds(e, e, e, e)
-        return Seeds(*(np.concatenate([getattr(p, f) for p in parts])
-                       for f in ("a", "b", "pa", "pb")))
+        return _joined(Seeds, parts)
 
 
 def df_limit(n_docs: int, max_df: float = DEFAULT_MAX_DF) -> int:
@@ -150,10 +145,20 @@ class Runs:
     @staticmethod
     def concat(parts: Sequence[Runs]) -> Runs:
         """Runs of consecutive ranges of first documents, joined (still sorted)."""
-        if len(parts) == 1:
-            return parts[0]
-        return Runs(*(np.concatenate([getattr(p, f) for p in parts])
-                      for f in ("a", "b", "a0", "a1", "b0", "b1")))
+        return _joined(Runs, parts)
+
+
+T = TypeVar("T", Seeds, Runs)
+
+
+def _joined(cls: type[T], parts: Sequence[T]) -> T:
+    """One table of arrays from several, field by field (empty when there are none)."""
+    if len(parts) == 1:
+        return parts[0]
+    names = [f.name for f in fields(cls)]
+    if not parts:
+        return cls(*(np.zeros(0, dtype=np.int64) for _ in names))
+    return cls(*(np.concatenate([getattr(p, n) for p in parts]) for n in names))
 
 
 def _sort_order(*keys: IntArray) -> IntArray:
