@@ -22,14 +22,20 @@ _TABLE[0x7F] = "\u2421"
 _TABLE.update(dict.fromkeys(range(0x80, 0xA0), _SUBSTITUTE))
 _TABLE.update(dict.fromkeys((*range(0x202A, 0x202F), *range(0x2066, 0x206A)), _SUBSTITUTE))
 
-# The same sets as patterns: a regex scan finds the (rare) control characters several times
-# faster than str.translate looks up every character in its table, so clean text costs little.
-_BIDI = r"\u202a-\u202e\u2066-\u2069"
-_FIND = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI}]")
-_FIND_KEEP_NEWLINE = re.compile(rf"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}]")
-_FIND_KEEP_LAYOUT = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
 _KEEP_NEWLINE = {k: v for k, v in _TABLE.items() if k != 0x0A}
 _KEEP_LAYOUT = {k: v for k, v in _TABLE.items() if k not in (0x09, 0x0A)}
+
+
+def _finder(table: dict[int, str]) -> re.Pattern[str]:
+    """A pattern for the characters of `table`: a regex scan finds the (rare) control
+    characters several times faster than str.translate looks up every character, so clean
+    text costs little."""
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(table)) + "]")
+
+
+_FIND = _finder(_TABLE)
+_FIND_KEEP_NEWLINE = _finder(_KEEP_NEWLINE)
+_FIND_KEEP_LAYOUT = _finder(_KEEP_LAYOUT)
 
 
 def visible(text: str, *, keep_newlines: bool = False, keep_tabs: bool = False) -> str:
@@ -50,7 +56,7 @@ _JSON_ESCAPES = {
     k: f"\\u{k:04x}" for k in (0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F),
                                  *range(0x2066, 0x206A))
 }
-_FIND_JSON = re.compile(rf"[\x7f-\x9f{_BIDI}]")
+_FIND_JSON = _finder(_JSON_ESCAPES)
 
 
 def json_visible(dumped: str) -> str:

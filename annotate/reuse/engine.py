@@ -14,7 +14,6 @@ import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from multiprocessing import get_all_start_methods, get_context
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
@@ -156,7 +155,7 @@ def find_reuse(
     if pending_bits is not None:
         bits = pending_bits.result()
     elif min_bits > 0 and slices:
-        bits = word_bits([word_counts(f) for f in fps])
+        bits = _corpus_bits(fps)
     floor = max(0.0, min_bits - RECUR_BITS)
     matches = align_all(fps, runs, min_words=min_words, gap=gap, progress=tick,
                         workers=workers, chance=None if bits is None else (bits, floor),
@@ -253,26 +252,13 @@ def align_all(
     documents' `texts` (in the order of `fps`), each match also gets its `chars`."""
     slices = pair_slices(runs)
     if workers is None:
-        workers = min(os.cpu_count() or 1, 4) if len(runs.a) > PARALLEL_RUNS else 1
-    global _SHARED
+        workers = _processes(None) if len(runs.a) > PARALLEL_RUNS else 1
     # Arrays, not lists: forked workers would copy the pages of every int object they touch.
-    _SHARED = (fps, runs.a0, runs.a1, runs.b0, runs.b1, min_words, gap, chance, texts)
-    try:
-        if workers <= 1 or "fork" not in get_all_start_methods():
-            return _align_slices(slices, progress)
-        from concurrent.futures import ProcessPoolExecutor
-
-        size = max(1, len(slices) // (workers * 8))
-        chunks = [slices[i : i + size] for i in range(0, len(slices), size)]
-        out: list[Match] = []
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            for chunk, found in zip(chunks, pool.map(_align_slices, chunks), strict=True):
-                out.extend(found)
-                if progress:
-                    progress(len(chunk))
-        return out
-    finally:
-        _SHARED = None
+    shared = (fps, runs.a0, runs.a1, runs.b0, runs.b1, min_words, gap, chance, texts)
+    size = max(1, len(slices) // (max(1, workers) * 8))
+    chunks = [slices[i : i + size] for i in range(0, len(slices), size)]
+    done = None if progress is None else (lambda chunk: progress(len(chunk)))
+    return [m for part in fork_map(_align_slices, chunks, shared, workers, done) for m in part]
 
 
 def _processes(workers: int | None) -> int:
@@ -308,16 +294,9 @@ def _runs_of(shared: tuple[Seeds, int, int, int], first_docs: tuple[int, int]) -
     return seed_runs(seeds, ngram=ngram, gap=gap, min_words=min_words)
 
 
-# What forked workers of `align_all` read: set just before the pool starts, cleared after.
-_SHARED: tuple[Any, ...] | None = None
-
-
-def _align_slices(
-    slices: Sequence[tuple[int, int, int, int]],
-    progress: Callable[[int], None] | None = None,
-) -> list[Match]:
-    assert _SHARED is not None
-    fps, a0, a1, b0, b1, min_words, gap, chance, texts = _SHARED
+def _align_slices(shared: tuple[Any, ...], slices: Sequence[tuple[int, int, int, int]]
+                  ) -> list[Match]:
+    fps, a0, a1, b0, b1, min_words, gap, chance, texts = shared
     out: list[Match] = []
     for a, b, first, stop in slices:
         boxes = zip(a0[first:stop].tolist(), a1[first:stop].tolist(),
@@ -330,8 +309,6 @@ def _align_slices(
                                        int(fb.starts[m.b0]), fb.end(m.b1 - 1, texts[b])))
                      for m in found]
         out.extend(found)
-        if progress:
-            progress(1)
     return out
 
 

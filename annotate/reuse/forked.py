@@ -24,20 +24,29 @@ def can_fork() -> bool:
 
 
 def fork_map(
-    fn: Callable[[Any, T], R], items: Sequence[T], shared: Any, workers: int
+    fn: Callable[[Any, T], R], items: Sequence[T], shared: Any, workers: int,
+    done: Callable[[T], None] | None = None,
 ) -> list[R]:
     """`[fn(shared, item) for item in items]`, over `workers` forked processes when there
-    are several items and workers (results in the order of `items`)."""
+    are several items and workers (results in the order of `items`); `done(item)` is called
+    as each result arrives (for a progress bar)."""
     if workers <= 1 or len(items) < 2 or not can_fork():
-        return [fn(shared, item) for item in items]
+        return [_noted(fn(shared, item), item, done) for item in items]
     global _SHARED
     _SHARED = (fn, shared)
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(items)),
                                  mp_context=get_context("fork")) as pool:
-            return list(pool.map(_call, items))
+            return [_noted(result, item, done)
+                    for item, result in zip(items, pool.map(_call, items), strict=True)]
     finally:
         _SHARED = None
+
+
+def _noted(result: R, item: T, done: Callable[[T], None] | None) -> R:
+    if done is not None:
+        done(item)
+    return result
 
 
 def _call(item: Any) -> Any:
