@@ -225,5 +225,5 @@ def test_send_text_needs_no_shared_files(cluster: Any, tmp_path: Path) -> None:
     first.write_text("something else entirely " * 50, encoding="utf-8")
     assert find_reuse_dask(corpus, scheduler=cluster.scheduler_address,
                            send_text=True) == local
-    with pytest.raises(ClusterError, match="reads differently on a Dask worker"):
+    with pytest.raises(ClusterError, match="reads differently on a worker"):
         find_reuse_dask(corpus, scheduler=cluster.scheduler_address)

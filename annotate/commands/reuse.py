@@ -117,6 +117,15 @@ def register(app: typer.Typer) -> None:
                          "shard is the largest single step (about 90 bytes a sequence), so "
                          "this bounds its memory. The output does not depend on it."),
         ] = SHARD_SHINGLES,
+        on_disk: Annotated[
+            bool | None,
+            typer.Option("--on-disk/--in-memory",
+                         help="With --engine local: keep the index and other intermediate "
+                         "results on disk (in $TMPDIR), in worker processes, so memory is "
+                         "bounded by chunk and shard rather than the corpus; slower, same "
+                         "output. Default: on disk only when the corpus would take more than "
+                         "half the memory available."),
+        ] = None,
     ) -> None:
         """Passages shared by two or more documents, verbatim or with small edits, ranked
         longest and most similar first; clusters of passages found in three or more.
@@ -129,6 +138,9 @@ def register(app: typer.Typer) -> None:
 
             if engine is Engine.local and (scheduler is not None or send_text):
                 fail("--scheduler and --send-text need --engine dask", 2)
+            if engine is Engine.dask and on_disk is not None:
+                fail("--on-disk and --in-memory are for --engine local (the Dask engine "
+                     "always keeps its intermediate results on disk)", 2)
             if engine is Engine.dask:
                 from annotate.reuse.engine_dask import dask_available
 
@@ -153,9 +165,20 @@ def register(app: typer.Typer) -> None:
                         **options),
                     large=True)
             else:
+                chars = sum(len(d.text) for d in corpus.documents)
+                spill = on_disk
+                if spill is None:
+                    from annotate.reuse.local_tasks import needs_disk
+
+                    spill = needs_disk(chars)
+                    if spill:
+                        typer.echo(f"Note: {chars / 1e6:,.0f} million characters of text are "
+                                   "many for this machine's free memory: the index waits on "
+                                   "disk (--in-memory to keep it in memory).", err=True)
+                options["on_disk"] = spill
                 result = _with_progress(
                     lambda progress: find_reuse(corpus, progress=progress, **options),
-                    large=sum(len(d.text) for d in corpus.documents) > 2_000_000,
+                    large=chars > 2_000_000,
                 )
             if jsonl:
                 write_jsonl(sys.stdout, result, limit=limit)

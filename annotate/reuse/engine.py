@@ -98,6 +98,7 @@ def find_reuse(
     series: Mapping[str, str] | None = None,
     within_series: bool = False,
     shard_shingles: int = SHARD_SHINGLES,
+    on_disk: bool = False,
 ) -> ReuseResult:
     """Every passage of `min_words`+ matching words, unlikely by chance (`min_bits`, see
     `annotate.reuse.chance`; 0 turns the rule off), shared by two documents, ranked longest
@@ -109,13 +110,20 @@ def find_reuse(
     The result does not depend on the order of the documents: they are processed in date
     order (then id). `progress(done, total)` counts documents fingerprinted, then document
     pairs aligned (`total` grows once the candidate pairs are known).
+
+    `on_disk` computes the same result with the intermediate results on disk, in worker
+    processes (`local_tasks`): memory bounded by chunk and shard, for corpora whose index
+    would not fit in memory (`local_tasks.needs_disk` tells); `progress` then counts tasks.
     """
+    if on_disk:
+        from annotate.reuse.local_tasks import find_reuse_on_disk
+
+        return find_reuse_on_disk(corpus, workers=workers, min_words=min_words, doc=doc,
+                                  progress=progress, max_df=max_df, ngram=ngram, gap=gap,
+                                  min_bits=min_bits, series=series,
+                                  within_series=within_series, shard_shingles=shard_shingles)
     check_options(min_words, max_df, min_bits)
-    documents = sorted(corpus.documents, key=lambda d: d.meta.sort_key)
-    focus = None
-    if doc is not None:
-        target = corpus.get(doc)
-        focus = next(i for i, d in enumerate(documents) if d.id == target.id)
+    documents, focus = in_order(corpus, doc)
     total = len(documents)
     done = 0
 
@@ -166,6 +174,16 @@ def find_reuse(
     words = {f.doc: len(f.words) for f in fps}
     return assemble(documents, ranked, spans, codes=codes, min_bits=min_bits,
                     chance=bits is not None, words=words, shards=max(1, n_shards))
+
+
+def in_order(corpus: Corpus, doc: str | None) -> tuple[list[Document], int | None]:
+    """The documents in the order every engine processes them (date, then id), and the
+    index of `doc` (`--doc`) among them."""
+    documents = sorted(corpus.documents, key=lambda d: d.meta.sort_key)
+    if doc is None:
+        return documents, None
+    target = corpus.get(doc)
+    return documents, next(i for i, d in enumerate(documents) if d.id == target.id)
 
 
 def check_options(min_words: int, max_df: float, min_bits: float) -> None:

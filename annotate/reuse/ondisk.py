@@ -18,6 +18,11 @@ when a task runs on another worker, Dask moves the value, and pickling an `OnDis
 its arrays (only the fields and rows it selects), which the receiving worker writes to its
 own local directory. The file goes when the last `OnDisk` naming it is garbage (Dask drops
 it once no task needs it); a killed worker's directory is cleared by Dask.
+
+The local engine's `--on-disk` runs the same tasks in a pool of this machine's processes
+(`local_tasks`), which share one disk: there an `OnDisk` crosses between processes *by
+reference* (its path and fields), the files live in one directory of the run, and only the
+parent process removes them (`shared_disk`, `borrow`).
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
+import sys
 import tempfile
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,12 +43,24 @@ import numpy as np
 # Each array starts on a multiple of this (numpy's fast paths want aligned data).
 _ALIGN = 64
 _DIR: str | None = None
+# Set while a local pool shares this machine's disk: an `OnDisk` is pickled by reference.
+_BY_REFERENCE = False
+# False in the pool's processes: the files they write belong to the parent, which removes them.
+_OWNS_FILES = True
+# The live `_File` of each path, so a reference coming back from the pool joins the file's
+# other users instead of starting a second count (whose end would remove the file early).
+_FILES: weakref.WeakValueDictionary[str, _File] = weakref.WeakValueDictionary()
 
 
 def local_directory() -> str:
     """This process's place for `OnDisk` files: the Dask worker's local directory (cleared
     by Dask when the worker goes, even when killed), else one temporary directory."""
     global _DIR
+    if _DIR is not None or "distributed" not in sys.modules:
+        # Not a Dask worker (which has imported distributed before it runs a task).
+        if _DIR is None:
+            _DIR = tempfile.mkdtemp(prefix="annotate-ondisk-")
+        return _DIR
     try:
         from distributed import get_worker
         from distributed.worker import Worker
@@ -61,11 +79,43 @@ def local_directory() -> str:
 
 
 class _File:
-    """One file on the local disk, removed when the last `OnDisk` naming it goes."""
+    """One file on the local disk, removed when the last `OnDisk` naming it goes (unless it
+    belongs to another process)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
-        weakref.finalize(self, _unlink, path)
+        self.remove = weakref.finalize(self, _unlink, path) if _OWNS_FILES else None
+
+
+def _file(path: str) -> _File:
+    known = _FILES.get(path)
+    if known is None:
+        known = _FILES[path] = _File(path)
+    return known
+
+
+@contextlib.contextmanager
+def shared_disk(directory: str) -> Iterator[None]:
+    """For the parent of a local pool, while it runs: `OnDisk` values cross to the pool by
+    reference, and the files (which the pool writes in `directory`) are this process's to
+    remove."""
+    global _BY_REFERENCE
+    before = _BY_REFERENCE
+    _BY_REFERENCE = True
+    try:
+        yield
+    finally:
+        _BY_REFERENCE = before
+
+
+def borrow(directory: str) -> None:
+    """For a process of a local pool (its initializer): write files in `directory`, send them
+    by reference, and leave their removal to the parent."""
+    global _DIR, _BY_REFERENCE, _OWNS_FILES
+    _DIR, _BY_REFERENCE, _OWNS_FILES = directory, True, False
+    for inherited in list(_FILES.values()):  # a forked process's copies of the parent's
+        if inherited.remove is not None:
+            inherited.remove.detach()
 
 
 def _unlink(path: str) -> None:
@@ -102,7 +152,7 @@ class OnDisk:
                 fields.append((name, a.dtype.str, at, len(a)))
                 out.write(a.data.cast("B"))
                 at += a.nbytes
-        return OnDisk(_File(path), tuple(fields), meta)
+        return OnDisk(_file(path), tuple(fields), meta)
 
     @staticmethod
     def concat(parts: Sequence[OnDisk], meta: Any = None) -> OnDisk:
@@ -127,7 +177,7 @@ class OnDisk:
                     del a
                 fields.append((name, dt, at, rows))
                 at += rows * np.dtype(dt).itemsize
-        return OnDisk(_File(path), tuple(fields), meta)
+        return OnDisk(_file(path), tuple(fields), meta)
 
     def load(self) -> dict[str, Any]:
         """The arrays, memory-mapped read-only (only the pages used are ever read)."""
@@ -155,6 +205,8 @@ class OnDisk:
         return sum(n * np.dtype(dt).itemsize for _, dt, _, n in self.fields)
 
     def __reduce__(self) -> tuple[Any, ...]:
+        if _BY_REFERENCE:  # a process of this machine's pool, or its parent
+            return (_adopt, (self.file.path, self.fields, self.meta))
         # To another process (a peer worker, Dask's own spill): the data itself, written
         # again to that process's disk when unpickled.
         return (_restore, (self.load(), self.meta))
@@ -162,6 +214,10 @@ class OnDisk:
 
 def _restore(arrays: dict[str, Any], meta: Any) -> OnDisk:
     return OnDisk.save(arrays, meta)
+
+
+def _adopt(path: str, fields: tuple[Field, ...], meta: Any) -> OnDisk:
+    return OnDisk(_file(path), fields, meta)
 
 
 def _register_sizeof() -> None:
