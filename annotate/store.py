@@ -53,7 +53,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from annotate.anchor import CONTEXT_CHARS, locate
 from annotate.errors import StoreError
@@ -482,14 +482,7 @@ class Store:
             db.close()
             raise
         except (sqlite3.DatabaseError, StoreError) as e:
-            # A damaged file can fail in any way (even "table annotations already exists",
-            # when the schema page is what broke): say what it is and where to go.
-            damaged = isinstance(e, sqlite3.DatabaseError) and (
-                _damaged(db) or "malformed" in str(e) or "not a database" in str(e))
-            db.close()
-            if damaged:
-                raise DamagedStoreError(path, str(e)) from None
-            raise StoreError(f"{path}: not a usable annotation store ({_explain(e)})") from None
+            _unusable(db, path, e)
         return store
 
     @classmethod
@@ -497,6 +490,8 @@ class Store:
         try:
             db = _connect_readonly(path)
         except sqlite3.Error as e:
+            if isinstance(e, sqlite3.DatabaseError) and _says_damaged(e):
+                raise DamagedStoreError(path, str(e)) from None
             raise StoreError(f"{path}: cannot open the store ({e})") from None
         store = cls(db, path, readonly=reason)
         try:
@@ -508,8 +503,7 @@ class Store:
                                  else "it already holds other tables")
             store._adapt_to_schema()
         except (sqlite3.DatabaseError, StoreError) as e:
-            db.close()
-            raise StoreError(f"{path}: not a usable annotation store ({_explain(e)})") from None
+            _unusable(db, path, e)
         return store
 
     def _adapt_to_schema(self) -> None:
@@ -1372,6 +1366,22 @@ class Store:
     def discard_draft(self, user: str, target: str) -> None:
         self._write(lambda: self._db.execute(
             "DELETE FROM note_drafts WHERE user = ? AND target = ?", (user, target)))
+
+
+def _unusable(db: sqlite3.Connection, path: Path, e: Exception) -> NoReturn:
+    """Close `db`, which failed to open as a store with `e`, and raise what the user needs:
+    a damaged file can fail in any way (even "table annotations already exists", when the
+    schema page is what broke), so it is told apart, whether opened to write or read-only,
+    for `annotate doctor` to report."""
+    damaged = isinstance(e, sqlite3.DatabaseError) and (_damaged(db) or _says_damaged(e))
+    db.close()
+    if damaged:
+        raise DamagedStoreError(path, str(e)) from None
+    raise StoreError(f"{path}: not a usable annotation store ({_explain(e)})") from None
+
+
+def _says_damaged(e: sqlite3.DatabaseError) -> bool:
+    return "malformed" in str(e) or "not a database" in str(e)
 
 
 def _damaged(db: sqlite3.Connection) -> bool:

@@ -428,3 +428,19 @@ def test_a_change_succeeds_exactly_when_made_on_the_current_version(
                 assert json.loads(last.detail)[field][0] == old
             seen[actor] = done
         assert s.integrity_check() == "ok"
+
+
+def test_a_damaged_store_opened_read_only_is_reported_as_damaged(tmp_path: Path) -> None:
+    # A store in a folder annotate may not write is opened read-only: `annotate doctor` must
+    # still learn that the file is damaged (not only that it is unusable), to say what to do.
+    from annotate.store import DamagedStoreError
+
+    path = tmp_path / "s.sqlite"
+    with Store.open(path) as s:
+        for i in range(200):
+            s.add(DOC, i % 50, i % 50 + 5, note=f"n{i}" * 20, user="u")
+    with path.open("r+b") as f:  # the schema's page scribbled over: it no longer opens
+        f.seek(100)
+        f.write(b"\xff" * 3000)
+    with pytest.raises(DamagedStoreError):
+        Store._open_readonly(path, "its folder is not writable").close()
