@@ -32,7 +32,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from annotate.reuse.engine_dask import CHUNK_CHARS, chunk_count
+from annotate.reuse.chunked import CHUNK_CHARS, chunk_count
 from annotate.reuse.params import SHARD_SHINGLES
 from benchmarks.common import CHRONAM, CHRONAM_MORE, _children, run_measured, table, tree_pss_mb
 
@@ -116,7 +116,7 @@ def _shards(json_file: Path, per_shard: int, ngram: int = 3) -> str:
 
 
 def _chunks(paths: Sequence[Path]) -> str:
-    """The Dask engine's chunk count and mean chunk size (as `engine_dask._chunk_items`
+    """The Dask engine's chunk count and mean chunk size (as `chunked._chunk_items`
     cuts the documents' texts)."""
     from annotate.corpus import read_document
 

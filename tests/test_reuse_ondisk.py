@@ -18,6 +18,7 @@ from annotate.cli import app
 from annotate.corpus import Corpus, load_corpus
 from annotate.reuse import ReuseResult, find_reuse, local_tasks, write_json, write_jsonl
 from annotate.reuse.chunked import ClusterError
+from annotate.reuse.forked import WorkerDied
 from annotate.reuse.local_tasks import find_reuse_on_disk, needs_disk
 from tests.conftest import ROOT, SEEDS
 
@@ -152,7 +153,7 @@ def test_a_worker_killed_is_one_line_error(own_tmpdir: Path) -> None:
             os.kill(children[0], signal.SIGKILL)
             killed.append(children[0])
 
-    with pytest.raises(ClusterError, match="a worker process of the reuse pool died"):
+    with pytest.raises(WorkerDied, match="a worker process of the reuse pool died"):
         find_reuse_on_disk(corpus, progress=progress, shard_shingles=2_000, chunk_chars=2_000,
                            vocab_tokens=2_000)
     assert killed

@@ -12,6 +12,7 @@ import functools
 import gc
 import math
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -30,7 +31,7 @@ from annotate.reuse.chance import (
 )
 from annotate.reuse.clusters import Span, cluster_groups, name_clusters
 from annotate.reuse.fingerprint import Fingerprint, fingerprints
-from annotate.reuse.forked import fork_map, in_background
+from annotate.reuse.forked import deaths_explained, fork_map, fork_map_while
 from annotate.reuse.params import (
     DEFAULT_GAP,
     DEFAULT_MAX_DF,
@@ -53,21 +54,33 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+_GC_LOCK = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
 def without_gc(fn: Callable[P, R]) -> Callable[P, R]:
     """Runs `fn` with Python's cyclic garbage collector paused. Reuse makes millions of small
     objects (word lists, boxes, matches) and no reference cycles, so the collector would
     only walk every live object again and again: a tenth of a newspaper month's run. Plain
-    reference counting still frees everything; the collector resumes afterwards."""
+    reference counting still frees everything; the collector resumes when the last pause
+    ends (counted, as a Dask worker's threads may run several such tasks at once)."""
 
     @functools.wraps(fn)
     def paused(*args: P.args, **kwargs: P.kwargs) -> R:
-        enabled = gc.isenabled()
-        gc.disable()
+        global _gc_pauses, _gc_was_enabled
+        with _GC_LOCK:
+            if _gc_pauses == 0:
+                _gc_was_enabled = gc.isenabled()
+                gc.disable()
+            _gc_pauses += 1
         try:
             return fn(*args, **kwargs)
         finally:
-            if enabled:
-                gc.enable()
+            with _GC_LOCK:
+                _gc_pauses -= 1
+                if _gc_pauses == 0 and _gc_was_enabled:
+                    gc.enable()
 
     return paused
 
@@ -84,6 +97,7 @@ class ReuseResult:
 
 
 @without_gc
+@deaths_explained("; --on-disk holds less in memory")
 def find_reuse(
     corpus: Corpus,
     *,
@@ -140,12 +154,14 @@ def find_reuse(
     n_procs = _processes(workers) if large else 1
     n_shards = shard_count(fps, shard_shingles // n_procs) if len(fps) > 1 else 0
     n_shards = -(-n_shards // n_procs) * n_procs  # as many for each process
-    # The chance rule's word bits need only the words: on a large corpus they are counted in
-    # a forked process while the shards are grouped.
-    pending_bits = in_background(_corpus_bits, fps) if min_bits > 0 and n_shards and large \
-        else None
-    seeds = Seeds.concat(fork_map(_group_one, range(n_shards),
-                                  (fps, n_shards, max_df, focus), n_procs))
+    # The chance rule's word bits need only the words: on a large corpus this process counts
+    # them while its forked children group the shards.
+    early = min_bits > 0 and n_shards and large
+    groups, bits = fork_map_while(_group_one, range(n_shards),
+                                  (fps, n_shards, max_df, focus), n_procs,
+                                  (lambda: _corpus_bits(fps)) if early else lambda: None)
+    seeds = Seeds.concat(groups)
+    del groups
     # The shingles have done their work: alignment needs only words and offsets.
     fps = [replace(f, hashes=np.zeros(0, np.uint64)) for f in fps]
     codes = series_codes(documents, series)
@@ -159,10 +175,7 @@ def find_reuse(
     runs = prune_runs(runs, fps, min_words=min_words)
     slices = pair_slices(runs)
     total += len(slices)
-    bits = None
-    if pending_bits is not None:
-        bits = pending_bits.result()
-    elif min_bits > 0 and slices:
+    if bits is None and min_bits > 0 and slices:
         bits = _corpus_bits(fps)
     floor = max(0.0, min_bits - RECUR_BITS)
     matches = align_all(fps, runs, min_words=min_words, gap=gap, progress=tick,

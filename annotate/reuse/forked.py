@@ -2,25 +2,59 @@
 
 A forked child sees the parent's memory as it was at the fork (copy-on-write), so the
 fingerprints, shards and seeds it works on are never pickled to it; only its result comes
-back. Where there is no fork (Windows, macOS's default), everything runs in this process.
+back. Where fork is unavailable or unsafe (Windows; macOS, whose system libraries do not
+survive a fork), everything runs in this process.
 """
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_all_start_methods, get_context
-from typing import Any, Generic, TypeVar
+from typing import Any, ParamSpec, TypeVar
+
+from annotate.errors import AnnotateError
 
 T = TypeVar("T")
 R = TypeVar("R")
+M = TypeVar("M")
+P = ParamSpec("P")
 
 # What the forked children read: set just before their pool starts, cleared after.
 _SHARED: Any = None
 
 
+class WorkerDied(AnnotateError):
+    """A worker process ended abruptly: killed by a signal or by the system when memory ran
+    out."""
+
+    def __init__(self, detail: object, hint: str = "") -> None:
+        super().__init__("a worker process of the reuse pool died (out of memory, or killed)"
+                         f"{hint}: {detail}")
+
+
+def deaths_explained(hint: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """`fn` with a worker process's abrupt end (which `concurrent.futures` reports as a
+    BrokenProcessPool) turned into a `WorkerDied` error for the user, with `hint`."""
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def explained(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except BrokenProcessPool as e:
+                raise WorkerDied(e, hint) from None
+
+        return explained
+
+    return wrap
+
+
 def can_fork() -> bool:
-    return "fork" in get_all_start_methods()
+    return sys.platform != "darwin" and "fork" in get_all_start_methods()
 
 
 def fork_map(
@@ -30,15 +64,27 @@ def fork_map(
     """`[fn(shared, item) for item in items]`, over `workers` forked processes when there
     are several items and workers (results in the order of `items`); `done(item)` is called
     as each result arrives (for a progress bar)."""
+    return fork_map_while(fn, items, shared, workers, lambda: None, done)[0]
+
+
+def fork_map_while(
+    fn: Callable[[Any, T], R], items: Sequence[T], shared: Any, workers: int,
+    meanwhile: Callable[[], M], done: Callable[[T], None] | None = None,
+) -> tuple[list[R], M]:
+    """`fork_map`, and `meanwhile()` computed in this process while the children work (it
+    would only wait for them otherwise). The pool forks all its children before it starts a
+    thread, and this process starts none, so no thread is ever forked."""
     if workers <= 1 or len(items) < 2 or not can_fork():
-        return [_noted(fn(shared, item), item, done) for item in items]
+        return [_noted(fn(shared, item), item, done) for item in items], meanwhile()
     global _SHARED
     _SHARED = (fn, shared)
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(items)),
                                  mp_context=get_context("fork")) as pool:
-            return [_noted(result, item, done)
-                    for item, result in zip(items, pool.map(_call, items), strict=True)]
+            futures = [pool.submit(_call, item) for item in items]
+            also = meanwhile()
+            return [_noted(f.result(), item, done)
+                    for item, f in zip(items, futures, strict=True)], also
     finally:
         _SHARED = None
 
@@ -52,37 +98,3 @@ def _noted(result: R, item: T, done: Callable[[T], None] | None) -> R:
 def _call(item: Any) -> Any:
     fn, shared = _SHARED
     return fn(shared, item)
-
-
-class Pending(Generic[R]):
-    """A result being computed in a forked process (`in_background`)."""
-
-    def __init__(self, pool: ProcessPoolExecutor, future: Future[R]) -> None:
-        self._pool, self._future = pool, future
-
-    def result(self) -> R:
-        try:
-            return self._future.result()
-        finally:
-            self._pool.shutdown()
-
-
-def in_background(fn: Callable[[Any], R], shared: Any) -> Pending[R] | None:
-    """`fn(shared)` started in a forked process, to run while this one goes on (None where
-    there is no fork: the caller then computes it itself)."""
-    if not can_fork():
-        return None
-    global _SHARED
-    _SHARED = (fn, shared)
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
-    try:
-        # A fork-context pool forks its child at the first submit, so the child has
-        # `_SHARED` and the parent can let go of it at once.
-        return Pending(pool, pool.submit(_call_alone))
-    finally:
-        _SHARED = None
-
-
-def _call_alone() -> Any:
-    fn, shared = _SHARED
-    return fn(shared)

@@ -30,7 +30,7 @@ from annotate.reuse import ondisk
 from annotate.reuse.chance import DEFAULT_MIN_BITS
 from annotate.reuse.chunked import CHUNK_CHARS, VOCAB_TOKENS, ClusterError, run_chunked
 from annotate.reuse.engine import ReuseResult, check_options, in_order
-from annotate.reuse.forked import can_fork
+from annotate.reuse.forked import WorkerDied, can_fork
 from annotate.reuse.params import (
     DEFAULT_GAP,
     DEFAULT_MAX_DF,
@@ -235,9 +235,8 @@ class LocalTasks:
                     self._send(d)
 
 
-def _broken(e: BaseException) -> ClusterError:
-    return ClusterError("a worker process of the reuse pool died (out of memory, or killed): "
-                        f"{e}")
+def _broken(e: BaseException) -> WorkerDied:
+    return WorkerDied(e, "; a smaller --shard-shingles holds less in memory")
 
 
 def _inputs(args: tuple[Any, ...]) -> Iterator[_Task]:

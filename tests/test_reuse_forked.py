@@ -1,0 +1,79 @@
+"""The local engine's forked map: results in order, the parent's own work done meanwhile,
+errors carried back, and a worker's abrupt end told to the user in one line."""
+
+from __future__ import annotations
+
+import os
+import signal
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import pytest
+
+from annotate.reuse.forked import (
+    WorkerDied,
+    can_fork,
+    deaths_explained,
+    fork_map,
+    fork_map_while,
+)
+
+needs_fork = pytest.mark.skipif(not can_fork(), reason="fork is unavailable or unsafe here")
+
+
+def _square_plus(shared: int, item: int) -> tuple[int, int]:
+    return item * item + shared, os.getpid()
+
+
+def _fail_on_three(shared: Any, item: int) -> int:
+    if item == 3:
+        raise ValueError("three")
+    return item
+
+
+def _die(shared: Any, item: int) -> int:
+    if item == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return item
+
+
+@needs_fork
+def test_results_in_order_from_other_processes() -> None:
+    out, also = fork_map_while(_square_plus, list(range(20)), 1, 2, lambda: os.getpid())
+    assert [r for r, _ in out] == [i * i + 1 for i in range(20)]
+    assert all(pid != os.getpid() for _, pid in out)
+    assert also == os.getpid()  # the meanwhile part ran here
+
+
+def test_one_worker_runs_here() -> None:
+    out = fork_map(_square_plus, [1, 2, 3], 0, 1)
+    assert out == [(1, os.getpid()), (4, os.getpid()), (9, os.getpid())]
+
+
+@needs_fork
+def test_an_error_comes_back() -> None:
+    with pytest.raises(ValueError, match="three"):
+        fork_map(_fail_on_three, list(range(6)), None, 2)
+
+
+@needs_fork
+def test_a_killed_worker_is_one_line_error() -> None:
+    run = deaths_explained("; a hint")(fork_map)
+    with pytest.raises(WorkerDied, match=r"^a worker process of the reuse pool died \(out of "
+                       r"memory, or killed\); a hint: "):
+        run(_die, list(range(6)), None, 2)
+
+
+def test_deaths_explained_leaves_other_errors_alone() -> None:
+    @deaths_explained("")
+    def broken() -> None:
+        raise BrokenProcessPool("gone")
+
+    @deaths_explained("")
+    def other() -> None:
+        raise KeyError("k")
+
+    with pytest.raises(WorkerDied, match="gone"):
+        broken()
+    with pytest.raises(KeyError):
+        other()
