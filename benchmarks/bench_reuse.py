@@ -16,18 +16,29 @@ Run: `.venv/bin/python -m benchmarks.bench_reuse [--quick] [--big] [--export] [-
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.common import CHRONAM, CHRONAM_MORE, SPEECHES, run_measured, table
+from benchmarks.common import (
+    CHRONAM,
+    CHRONAM_MORE,
+    SPEECHES,
+    Run,
+    memory_cap,
+    run_measured,
+    table,
+)
 from benchmarks.planted import LEVELS, SEED, Detection, Scores, build_cases, corpus_of, score
 from benchmarks.yardstick import ngram_passages
 
 GOALS = "goal: precision >= 0.90, recall >= 0.97, granularity <= 1.02"
 PER_LEVEL = 40
+# The memory cap (MB) of the 210 MB case run both ways: below the in-memory engine's need.
+CAP_MB = 1600
 
 
 # --- quality ----------------------------------------------------------------------------------
@@ -111,39 +122,52 @@ def speed(quick: bool, big: bool, export: bool = False) -> None:
         print(f"skipped speed: {CHRONAM} is absent")
         return
     pages = sorted(CHRONAM.glob("*.txt"))
-    sizes: list[tuple[str, list[Path], bool]] = [
-        (f"chronam first {n}", pages[:n], n <= 500) for n in (50, 200, 500)
+    # (name, files, run the yardstick too, extra options, memory cap in MB or 0)
+    sizes: list[tuple[str, list[Path], bool, list[str], int]] = [
+        (f"chronam first {n}", pages[:n], n <= 500, [], 0) for n in (50, 200, 500)
     ]
     if not quick:
-        sizes.append((f"chronam-1916-01 (all {len(pages)})", pages, True))
+        sizes.append((f"chronam-1916-01 (all {len(pages)})", pages, True, [], 0))
     if big:
+        sizes.append((f"chronam-1916-01 (all {len(pages)}), --on-disk", pages, False,
+                      ["--on-disk"], 0))
         if CHRONAM_MORE.is_dir():
             more = sorted(CHRONAM_MORE.glob("*.txt"))
-            sizes.append((f"chronam 1916-01..04 (all {len(pages) + len(more)})",
-                          pages + more, False))
+            everything = f"chronam 1916-01..04 (all {len(pages) + len(more)})"
+            sizes.append((everything, pages + more, False, [], 0))
+            sizes.append((f"{everything}, --on-disk", pages + more, False, ["--on-disk"], 0))
+            # Less memory than the in-memory engine needs here (2.8 GB): it is killed, while
+            # --on-disk, whose index waits on disk, finishes.
+            for extra in (["--in-memory"], ["--on-disk"]):
+                sizes.append((f"{everything}, {extra[0]}, {CAP_MB:,} MB cap", pages + more,
+                              False, extra, CAP_MB))
         else:
             print(f"skipped 210 MB: {CHRONAM_MORE} is absent")
     rows: list[list[object]] = []
     points: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for k, (name, files, yardstick) in enumerate(sizes):
+        for k, (name, files, yardstick, extra, cap) in enumerate(sizes):
             folder = _linked(files, Path(tmp) / f"case{k}")
             mb = _mb(files)
-            run = run_measured([_annotate_exe(), "reuse", str(folder), "--json"],
-                               stdout_to="/dev/null")
+            with memory_cap(cap) if cap else contextlib.nullcontext() as cgroup:
+                if cap and cgroup is None:
+                    print(f"  skipped: {name} (no memory control group can be made here)",
+                          file=sys.stderr)
+                    continue
+                run = run_measured([_annotate_exe(), "reuse", str(folder), "--json", *extra],
+                                   stdout_to="/dev/null", cgroup=cgroup)
             base = None
             if yardstick:
                 base = run_measured([sys.executable, "-m", "benchmarks.yardstick", str(folder)],
                                     stdout_to="/dev/null")
-            if len(files) >= 200:
+            if len(files) >= 200 and not extra:
                 points.append((mb, run.seconds))
             rows.append([
                 name, len(files), f"{mb:.1f}", f"{run.seconds:.1f}", f"{run.cpu_seconds:.1f}",
                 _mem(run.peak_pss_mb),
                 f"{base.seconds:.1f}" if base else "-", f"{base.cpu_seconds:.1f}" if base else "-",
                 _mem(base.peak_pss_mb) if base else "-",
-                f"{run.seconds / base.seconds:.2f}" if base else "-",
-                "ok" if run.returncode == 0 else f"exit {run.returncode}",
+                f"{run.seconds / base.seconds:.2f}" if base else "-", _status(run),
             ])
             print(f"  done: {name} in {run.seconds:.1f} s", file=sys.stderr, flush=True)
         if big:
@@ -183,9 +207,17 @@ def _one_big_text(
         run = run_measured(argv, stdout_to="/dev/null")
         rows.append([f"one text file: {what}", 1, f"{mb:.1f}", f"{run.seconds:.1f}",
                      f"{run.cpu_seconds:.1f}", _mem(run.peak_pss_mb), "-", "-", "-", "-",
-                     "ok" if run.returncode == 0 else f"exit {run.returncode}"])
+                     _status(run)])
         print(f"  done: one text, {what}, in {run.seconds:.1f} s", file=sys.stderr, flush=True)
     return rows
+
+
+def _status(run: Run) -> str:
+    if run.returncode == 0:
+        return "ok"
+    if run.returncode == -9 or "worker process of the reuse pool died" in run.stderr:
+        return "killed (out of memory)"
+    return f"exit {run.returncode}"
 
 
 def _mem(mb: float | None) -> str:

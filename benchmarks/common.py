@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -112,18 +113,26 @@ class Run:
     # CPU time (user + system) of the process and the descendants it waited for: less moved
     # by other users of the machine than the wall time.
     cpu_seconds: float = 0.0
+    stderr: str = ""
 
 
-def run_measured(argv: list[str], *, every: float = 0.05, stdout_to: str | None = None) -> Run:
+def run_measured(argv: list[str], *, every: float = 0.05, stdout_to: str | None = None,
+                 cgroup: Path | None = None) -> Run:
     """Run `argv` as a fresh process; wall time and the peak PSS of its process tree, sampled
     every `every` seconds from /proc/<pid>/smaps_rollup. With `stdout_to`, output goes to
-    that file (e.g. /dev/null) instead of being captured."""
+    that file (e.g. /dev/null) instead of being captured. With `cgroup` (`memory_cap`), the
+    process and its children run inside that control group."""
     sink = open(stdout_to, "w") if stdout_to else subprocess.PIPE  # noqa: SIM115
     import resource
 
+    def enter() -> None:
+        if cgroup is not None:
+            (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            preexec_fn=enter if cgroup is not None else None)
     peak = 0.0
     can_sample = Path("/proc/self/smaps_rollup").exists()
     out_parts: list[str] = []
@@ -150,4 +159,41 @@ def run_measured(argv: list[str], *, every: float = 0.05, stdout_to: str | None 
     if proc.returncode:
         print(f"  ! {' '.join(argv[:4])}… exited {proc.returncode}: {err.strip()[-300:]}",
               file=sys.stderr)
-    return Run(seconds, peak if can_sample else None, "".join(out_parts), proc.returncode, cpu)
+    return Run(seconds, peak if can_sample else None, "".join(out_parts), proc.returncode, cpu,
+               err)
+
+
+@contextlib.contextmanager
+def memory_cap(mb: int) -> Iterator[Path | None]:
+    """A memory control group of its own, limited to `mb` MB (what the kernel charges to it:
+    the processes' memory and the page cache they fill, which it reclaims before it kills),
+    for `run_measured(cgroup=...)`; None where this machine lets no such group be made (not
+    Linux, not allowed, no memory controller)."""
+    made: Path | None = None
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            base = None
+            if "memory" in controllers.split(","):  # cgroup v1
+                base, limit = Path("/sys/fs/cgroup/memory" + path), "memory.limit_in_bytes"
+            elif controllers == "" and Path("/sys/fs/cgroup/cgroup.controllers").exists():
+                base, limit = Path("/sys/fs/cgroup" + path), "memory.max"  # cgroup v2
+            if base is None or not (base / limit).parent.is_dir():
+                continue
+            candidate = base / f"annotate-bench-{os.getpid()}"
+            candidate.mkdir()
+            try:
+                (candidate / limit).write_text(str(mb * 2**20))
+            except OSError:
+                candidate.rmdir()
+                raise
+            made = candidate
+            break
+    except (OSError, ValueError):
+        made = None
+    try:
+        yield made
+    finally:
+        if made is not None:
+            with contextlib.suppress(OSError):
+                made.rmdir()

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,3 +81,58 @@ def test_deaths_explained_leaves_other_errors_alone() -> None:
         broken()
     with pytest.raises(KeyError):
         other()
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from annotate.reuse.forked import fork_map
+from annotate.reuse.local_tasks import LocalTasks
+
+def nap(*args):
+    open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
+    time.sleep(120)
+
+if sys.argv[2] == "fork_map":
+    fork_map(lambda shared, item: nap(), [1, 2], None, 2)
+else:
+    with LocalTasks(2, None) as tasks:
+        tasks.results([tasks.submit(nap, 1), tasks.submit(nap, 2)])
+"""
+
+
+@needs_fork
+@pytest.mark.parametrize("pool", ["fork_map", "LocalTasks"])
+def test_workers_end_with_a_parent_killed_outright(tmp_path: Path, pool: str) -> None:
+    # The out-of-memory killer ends the parent with SIGKILL: its pool's workers must not wait
+    # for work forever, holding memory and the parent's output pipes.
+    if not sys.platform.startswith("linux"):
+        pytest.skip("workers end with their parent on Linux (prctl)")
+    script = tmp_path / "orphans.py"
+    script.write_text(_ORPHAN_SCRIPT, encoding="utf-8")
+    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path), pool])
+    try:
+        for _ in range(600):
+            workers = [int(p.name) for p in tmp_path.iterdir() if p.name.isdigit()]
+            if len(workers) == 2 or parent.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert len(workers) == 2, "the workers did not start"
+    finally:
+        parent.kill()
+        parent.wait()
+    for _ in range(200):
+        alive = [w for w in workers if _running(w)]
+        if not alive:
+            break
+        time.sleep(0.05)
+    for w in alive:
+        os.kill(w, signal.SIGKILL)
+    assert alive == []
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -162,9 +162,11 @@ def fingerprints(
         return out
     from concurrent.futures import ProcessPoolExecutor
 
+    from annotate.reuse.forked import die_with_parent
+
     chunks = _chunks(docs, workers * 8)
     results: list[Fingerprint] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
         for chunk, fps in zip(chunks, pool.map(_fingerprint_many, chunks, [ngram] * len(chunks)),
                               strict=True):
             results.extend(fps)

@@ -53,6 +53,27 @@ def deaths_explained(hint: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return wrap
 
 
+def die_with_parent() -> None:
+    """For a worker process, first thing (a pool's initializer): end when the process that
+    started it ends. A parent killed outright (by the out-of-memory killer, say) cannot shut
+    its pool down, and its workers would otherwise wait for work forever, holding their
+    memory and the parent's output pipes (Linux; elsewhere nothing is done)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import os
+    import signal
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent was gone before the request took hold
+        os._exit(1)
+
+
 def can_fork() -> bool:
     return sys.platform != "darwin" and "fork" in get_all_start_methods()
 
@@ -80,7 +101,8 @@ def fork_map_while(
     _SHARED = (fn, shared)
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(items)),
-                                 mp_context=get_context("fork")) as pool:
+                                 mp_context=get_context("fork"),
+                                 initializer=die_with_parent) as pool:
             futures = [pool.submit(_call, item) for item in items]
             also = meanwhile()
             return [_noted(f.result(), item, done)

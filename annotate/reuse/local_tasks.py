@@ -30,7 +30,7 @@ from annotate.reuse import ondisk
 from annotate.reuse.chance import DEFAULT_MIN_BITS
 from annotate.reuse.chunked import CHUNK_CHARS, VOCAB_TOKENS, ClusterError, run_chunked
 from annotate.reuse.engine import ReuseResult, check_options, in_order
-from annotate.reuse.forked import WorkerDied, can_fork
+from annotate.reuse.forked import WorkerDied, can_fork, die_with_parent
 from annotate.reuse.params import (
     DEFAULT_GAP,
     DEFAULT_MAX_DF,
@@ -127,7 +127,7 @@ class LocalTasks:
         # first submit, before its own thread starts); spawned elsewhere.
         context = get_context("fork" if can_fork() else "spawn")
         self._pool = ProcessPoolExecutor(self._workers, mp_context=context,
-                                         initializer=ondisk.borrow,
+                                         initializer=_start_worker,
                                          initargs=(self._directory,))
         # A sent task's future, with the task and its resolved arguments (kept alive, and
         # their files with them, until it is done).
@@ -233,6 +233,11 @@ class LocalTasks:
                     self._finish(d)
                 else:
                     self._send(d)
+
+
+def _start_worker(directory: str) -> None:
+    die_with_parent()
+    ondisk.borrow(directory)
 
 
 def _broken(e: BaseException) -> WorkerDied:
