@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from annotate.reuse.forked import (
+    Background,
     WorkerDied,
     can_fork,
     deaths_explained,
     fork_map,
-    fork_map_while,
 )
 
 needs_fork = pytest.mark.skipif(not can_fork(), reason="fork is unavailable or unsafe here")
@@ -43,10 +43,29 @@ def _die(shared: Any, item: int) -> int:
 
 @needs_fork
 def test_results_in_order_from_other_processes() -> None:
-    out, also = fork_map_while(_square_plus, list(range(20)), 1, 2, lambda: os.getpid())
+    out = fork_map(_square_plus, list(range(20)), 1, 2)
     assert [r for r, _ in out] == [i * i + 1 for i in range(20)]
     assert all(pid != os.getpid() for _, pid in out)
-    assert also == os.getpid()  # the meanwhile part ran here
+
+
+@needs_fork
+def test_background_result_error_and_death() -> None:
+    with Background(lambda shared: (shared * 2, os.getpid()), 21) as work:
+        value, pid = work.result()
+    assert value == 42 and pid != os.getpid()
+    with Background(lambda shared: _fail_on_three(None, shared), 3) as failing, \
+            pytest.raises(ValueError, match="three"):
+        failing.result()
+    with Background(lambda shared: os.kill(os.getpid(), signal.SIGKILL), None) as dying, \
+            pytest.raises(WorkerDied, match="exit code -9"):
+        dying.result()
+
+
+@needs_fork
+def test_background_left_early_is_ended() -> None:
+    with Background(lambda shared: time.sleep(60), None) as work:
+        pid = work._process.pid
+    assert pid is not None and not _running(pid)
 
 
 def test_one_worker_runs_here() -> None:

@@ -8,6 +8,7 @@ stage is a function of plain data, so another engine can map the same functions 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import math
@@ -31,7 +32,7 @@ from annotate.reuse.chance import (
 )
 from annotate.reuse.clusters import Span, cluster_groups, name_clusters
 from annotate.reuse.fingerprint import Fingerprint, fingerprints
-from annotate.reuse.forked import deaths_explained, fork_map, fork_map_while
+from annotate.reuse.forked import Background, can_fork, deaths_explained, fork_map
 from annotate.reuse.params import (
     DEFAULT_GAP,
     DEFAULT_MAX_DF,
@@ -154,25 +155,25 @@ def find_reuse(
     n_procs = _processes(workers) if large else 1
     n_shards = shard_count(fps, shard_shingles // n_procs) if len(fps) > 1 else 0
     n_shards = -(-n_shards // n_procs) * n_procs  # as many for each process
-    # The chance rule's word bits need only the words: on a large corpus this process counts
-    # them while its forked children group the shards.
-    early = min_bits > 0 and n_shards and large
-    groups, bits = fork_map_while(_group_one, range(n_shards),
-                                  (fps, n_shards, max_df, focus), n_procs,
-                                  (lambda: _corpus_bits(fps)) if early else lambda: None)
-    seeds = Seeds.concat(groups)
-    del groups
-    # The shingles have done their work: alignment needs only words and offsets.
-    fps = [replace(f, hashes=np.zeros(0, np.uint64)) for f in fps]
-    codes = series_codes(documents, series)
-    if codes is not None and not within_series:
-        seeds = drop_same_series(seeds, codes)
-    # Runs never cross document pairs, so seeds split by their first document make runs
-    # apart, in order.
-    runs = Runs.concat(fork_map(_runs_of, _first_doc_ranges(seeds, n_procs),
-                                (seeds, ngram, gap, min_words), n_procs))
-    del seeds
-    runs = prune_runs(runs, fps, min_words=min_words)
+    # The chance rule's word bits need only the words: on a large corpus they are counted in
+    # a forked process while the shards are grouped and the runs joined.
+    early = min_bits > 0 and n_shards and n_procs > 1 and can_fork()
+    pending = Background(_corpus_bits, fps) if early else None
+    with pending or contextlib.nullcontext():
+        seeds = Seeds.concat(fork_map(_group_one, range(n_shards),
+                                      (fps, n_shards, max_df, focus), n_procs))
+        # The shingles have done their work: alignment needs only words and offsets.
+        fps = [replace(f, hashes=np.zeros(0, np.uint64)) for f in fps]
+        codes = series_codes(documents, series)
+        if codes is not None and not within_series:
+            seeds = drop_same_series(seeds, codes)
+        # Runs never cross document pairs, so seeds split by their first document make runs
+        # apart, in order.
+        runs = Runs.concat(fork_map(_runs_of, _first_doc_ranges(seeds, n_procs),
+                                    (seeds, ngram, gap, min_words), n_procs))
+        del seeds
+        runs = prune_runs(runs, fps, min_words=min_words)
+        bits = pending.result() if pending is not None else None
     slices = pair_slices(runs)
     total += len(slices)
     if bits is None and min_bits > 0 and slices:

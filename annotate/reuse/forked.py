@@ -14,13 +14,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_all_start_methods, get_context
-from typing import Any, ParamSpec, TypeVar
+from multiprocessing.connection import Connection
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from annotate.errors import AnnotateError
 
 T = TypeVar("T")
 R = TypeVar("R")
-M = TypeVar("M")
 P = ParamSpec("P")
 
 # What the forked children read: set just before their pool starts, cleared after.
@@ -84,31 +84,69 @@ def fork_map(
 ) -> list[R]:
     """`[fn(shared, item) for item in items]`, over `workers` forked processes when there
     are several items and workers (results in the order of `items`); `done(item)` is called
-    as each result arrives (for a progress bar)."""
-    return fork_map_while(fn, items, shared, workers, lambda: None, done)[0]
-
-
-def fork_map_while(
-    fn: Callable[[Any, T], R], items: Sequence[T], shared: Any, workers: int,
-    meanwhile: Callable[[], M], done: Callable[[T], None] | None = None,
-) -> tuple[list[R], M]:
-    """`fork_map`, and `meanwhile()` computed in this process while the children work (it
-    would only wait for them otherwise). The pool forks all its children before it starts a
-    thread, and this process starts none, so no thread is ever forked."""
+    as each result arrives (for a progress bar). The pool forks all its children before it
+    starts its thread."""
     if workers <= 1 or len(items) < 2 or not can_fork():
-        return [_noted(fn(shared, item), item, done) for item in items], meanwhile()
+        return [_noted(fn(shared, item), item, done) for item in items]
     global _SHARED
     _SHARED = (fn, shared)
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(items)),
                                  mp_context=get_context("fork"),
                                  initializer=die_with_parent) as pool:
-            futures = [pool.submit(_call, item) for item in items]
-            also = meanwhile()
-            return [_noted(f.result(), item, done)
-                    for item, f in zip(items, futures, strict=True)], also
+            return [_noted(result, item, done)
+                    for item, result in zip(items, pool.map(_call, items), strict=True)]
     finally:
         _SHARED = None
+
+
+class Background(Generic[R]):
+    """`fn(shared)` computed in a forked process while this one goes on (fork only: check
+    `can_fork`). A plain process and a pipe, no pool: no thread is started here, so the
+    pools forked meanwhile never fork a thread. Use it as a context manager: leaving
+    it ends the process, whether or not its result was taken."""
+
+    def __init__(self, fn: Callable[[Any], R], shared: Any) -> None:
+        context = get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_background, args=(fn, shared, send),
+                                        daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self) -> R:
+        try:
+            ok, value = self._receive.recv()
+        except EOFError:
+            raise WorkerDied(f"exit code {self._process.exitcode}") from None
+        finally:
+            self.close()
+        if not ok:
+            raise value
+        result: R = value
+        return result
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._receive.close()
+
+    def __enter__(self) -> Background[R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _background(fn: Callable[[Any], Any], shared: Any, send: Connection) -> None:
+    die_with_parent()
+    try:
+        outcome = (True, fn(shared))
+    except BaseException as e:  # carried to the parent, which raises it
+        outcome = (False, e)
+    send.send(outcome)
+    send.close()
 
 
 def _noted(result: R, item: T, done: Callable[[T], None] | None) -> R:
