@@ -128,7 +128,10 @@ def test_workers_end_with_a_parent_killed_outright(tmp_path: Path, pool: str) ->
         pytest.skip("workers end with their parent on Linux (prctl)")
     script = tmp_path / "orphans.py"
     script.write_text(_ORPHAN_SCRIPT, encoding="utf-8")
-    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path), pool])
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path), pool],
+                              env={**os.environ, "TMPDIR": str(scratch)})
     try:
         for _ in range(600):
             workers = [int(p.name) for p in tmp_path.iterdir() if p.name.isdigit()]

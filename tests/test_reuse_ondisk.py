@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import os
 import signal
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -175,3 +177,18 @@ def _children(pid: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid and cmdline == me:
                 out.append(int(d))
     return sorted(out)
+
+
+def test_a_run_killed_outright_leaves_a_folder_the_next_run_removes(own_tmpdir: Path) -> None:
+    # A parent killed outright cannot clean up; its folder names its process id, which is
+    # gone, so the next run removes it. A live process's folder is left alone.
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    abandoned = own_tmpdir / f"annotate-reuse-{gone.pid}-x1"
+    abandoned.mkdir()
+    (abandoned / "annotate-0.bin").write_bytes(b"x" * 100)
+    running = own_tmpdir / f"annotate-reuse-{os.getpid()}-x2"
+    running.mkdir()
+    find_reuse_on_disk(load_corpus([SEEDS]))
+    assert not abandoned.exists()
+    assert running.is_dir()

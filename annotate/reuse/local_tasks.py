@@ -122,7 +122,8 @@ class LocalTasks:
         self._workers = max(1, workers)
         self.progress = progress
         self.done = self.total = 0
-        self._directory = tempfile.mkdtemp(prefix="annotate-reuse-")
+        _remove_abandoned()
+        self._directory = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-")
         # Forked where the system can (a fork-context pool forks all its processes at the
         # first submit, before its own thread starts); spawned elsewhere.
         context = get_context("fork" if can_fork() else "spawn")
@@ -233,6 +234,33 @@ class LocalTasks:
                     self._finish(d)
                 else:
                     self._send(d)
+
+
+_PREFIX = "annotate-reuse-"
+
+
+def _remove_abandoned() -> None:
+    """Remove the folders of runs whose process is gone (killed outright, so it could not
+    clean up): each folder is named after its run's process id."""
+    base = tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(base) if n.startswith(_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive, and not ours to judge
+        return True
+    return True
 
 
 def _start_worker(directory: str) -> None:
