@@ -168,6 +168,17 @@ def case(
         # (the local engine groups two shards at a time, each half this size)
         rows.append([name, f"{mb:.0f}", n_docs, "local", "-", "-", f"{local.seconds:.1f}",
                      _fmt(local.peak_pss_mb), "-", "yardstick"])
+        # The local engine on disk: the same chunked tasks in a pool of this machine's
+        # processes (peak PSS of the whole tree: client and pool together).
+        print(f"  {name}: local engine --on-disk ...", file=sys.stderr, flush=True)
+        disk_out = tmp / "disk.json"
+        disk = run_measured([_bin("annotate"), "reuse", *args, "--json", "--on-disk"],
+                            stdout_to=str(disk_out))
+        disk_same = (ok and disk.returncode == 0
+                     and filecmp.cmp(local_out, disk_out, shallow=False))
+        rows.append([name, f"{mb:.0f}", n_docs, "local, --on-disk (whole tree)", chunks,
+                     shards, f"{disk.seconds:.1f}", _fmt(disk.peak_pss_mb), "-",
+                     "identical" if disk_same else "DIFFERENT or failed"])
     rows.append([name, f"{mb:.0f}", n_docs, engine, chunks, shards, f"{remote.seconds:.1f}",
                  _fmt(remote.peak_pss_mb), f"{busiest:.0f}", verdict])
     return rows

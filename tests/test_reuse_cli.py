@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -29,11 +31,22 @@ def test_cli_defaults_match_the_core() -> None:
     assert command.SHARD_SHINGLES == SHARD_SHINGLES
 
 
-def test_shard_size_changes_nothing_in_the_output() -> None:
-    # The index cut into many small shards (more than the seeds' shingles): the same JSON.
+def test_shard_size_reaches_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The seeds are one shard at any size the option allows, so what is checked here is that
+    # the option gets to the engine; that the output does not depend on it is checked on
+    # many shards in test_reuse_shards.py.
+    seen: list[int] = []
+    real = core.find_reuse
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs["shard_shingles"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(core, "find_reuse", spy)
     base = runner.invoke(app, ["reuse", str(SEEDS), "--json"])
     small = runner.invoke(app, ["reuse", str(SEEDS), "--json", "--shard-shingles", "10000"])
     assert base.exit_code == small.exit_code == 0
+    assert seen == [4_000_000, 10_000]
     assert small.stdout == base.stdout
     too_small = runner.invoke(app, ["reuse", str(SEEDS), "--shard-shingles", "5"])
     assert too_small.exit_code == 2

@@ -227,3 +227,14 @@ def test_send_text_needs_no_shared_files(cluster: Any, tmp_path: Path) -> None:
                            send_text=True) == local
     with pytest.raises(ClusterError, match="reads differently on a worker"):
         find_reuse_dask(corpus, scheduler=cluster.scheduler_address)
+
+
+@needs_dask
+def test_its_own_local_cluster_gives_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No scheduler given: the engine starts a LocalCluster of its own (with Dask's spilling
+    # off, as what the workers hold is on disk already) and closes it.
+    from annotate.reuse.engine_dask import find_reuse_dask
+
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    corpus = load_corpus([SEEDS])
+    assert find_reuse_dask(corpus, n_workers=2, chunk_chars=5_000) == find_reuse(corpus)

@@ -18,7 +18,7 @@ from annotate.reuse.fingerprint import Fingerprint
 from annotate.reuse.params import DEFAULT_GAP
 from annotate.reuse.prune import prune_runs
 from annotate.reuse.seeds import Runs, group_shard, pair_slices, seed_runs
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SEEDS
 
 CHRONAM = ROOT.parent / "shared" / "corpora" / "chronam-1916-01"
 
@@ -71,6 +71,13 @@ def test_pruning_is_exact_on_texts_sharing_short_phrases(seed: int, min_words: i
     _check_exact(fps, runs, min_words)
 
 
+def test_pruning_drops_a_hopeless_pair_of_the_seeds() -> None:
+    # Always run (the newspaper test needs the shared corpora): a real pair is dropped, and
+    # its alignment finds nothing.
+    fps = [fingerprint(d.id, d.text) for d in load_corpus([SEEDS]).documents]
+    assert _check_exact(fps, _runs(fps, 6), 6) >= 1
+
+
 def test_nothing_to_prune() -> None:
     e = np.zeros(0, dtype=np.int64)
     empty = Runs(e, e, e, e, e, e)
@@ -88,3 +95,16 @@ def test_matching_blocks_are_difflibs(a: list[int], b: list[int]) -> None:
     expected = [tuple(m) for m in SequenceMatcher(None, a, b, autojunk=False)
                 .get_matching_blocks() if m.size]
     assert matching_blocks(a, b) == expected
+
+
+def test_pruning_in_batches_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from annotate.reuse import prune
+
+    fps = [fingerprint(d.id, d.text) for d in load_corpus([SEEDS]).documents]
+    runs = _runs(fps, 6)
+    whole = prune_runs(runs, fps, min_words=6)
+    monkeypatch.setattr(prune, "_BATCH", 1)
+    batched = prune_runs(runs, fps, min_words=6)
+    assert len(whole.a) < len(runs.a)
+    assert all(np.array_equal(getattr(whole, f), getattr(batched, f))
+               for f in ("a", "b", "a0", "a1", "b0", "b1"))

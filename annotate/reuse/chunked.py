@@ -50,7 +50,7 @@ from annotate.model import Document
 from annotate.reuse.align import Match, align_pair
 from annotate.reuse.chance import RECUR_BITS, WordBits, word_bits
 from annotate.reuse.engine import ReuseResult, _rank, assemble, series_codes, without_gc
-from annotate.reuse.fingerprint import _VOCAB, Fingerprint, fingerprint
+from annotate.reuse.fingerprint import Fingerprint, fingerprint, trim_vocabulary
 from annotate.reuse.ondisk import OnDisk
 from annotate.reuse.prune import prune_runs
 from annotate.reuse.seeds import Seeds, group_shard, pair_slices, seed_runs
@@ -253,10 +253,9 @@ def _fingerprint_chunk(items: Sequence[Item], ngram: int) -> OnDisk:
     """The chunk's fingerprints, joined into three arrays on disk; `meta` is the document
     ids and where each document's tokens and shingles begin."""
     fps = [fingerprint(d, t, ngram) for d, t in _load(items)]
-    if len(_VOCAB) > _VOCAB_KEPT:
-        # The cache of word hashes lives as long as the worker: bound it well below its own
-        # limit, so a worker's memory does not depend on how many chunks it has seen.
-        _VOCAB.clear()
+    # The cache of word hashes lives as long as the worker: bound it well below its own
+    # limit, so a worker's memory does not depend on how many chunks it has seen.
+    trim_vocabulary(_VOCAB_KEPT)
     tokens = np.cumsum([0] + [len(f.words) for f in fps]).tolist()
     shingles = np.cumsum([0] + [len(f.hashes) for f in fps]).tolist()
     return OnDisk.save({"starts": _join([f.starts for f in fps], np.int32),

@@ -74,6 +74,7 @@ def find_reuse_dask(
     are submitted)."""
     check_options(min_words, max_df, min_bits)
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError:
         raise ClusterError(INSTALL_HINT) from None
@@ -86,8 +87,12 @@ def find_reuse_dask(
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     if address is None:
         workers = n_workers or min(os.cpu_count() or 1, 4)
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=":0") as cluster, Client(cluster) as client:
+        # No spilling: what the workers hold is on disk already (see ondisk._register_sizeof).
+        # The nannies hand the configuration they were made under to their workers.
+        with dask.config.set({"distributed.worker.memory.target": False,
+                              "distributed.worker.memory.spill": False}), \
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                             dashboard_address=":0") as cluster, Client(cluster) as client:
             return run_chunked(_DaskTasks(client, progress), documents, focus, **options)
     try:
         client = Client(address, timeout=connect_timeout)
@@ -101,7 +106,7 @@ class _DaskTasks:
     """Submits tasks and counts them as the cluster finishes them, for the progress bar.
     Counting is by a callback on each future, so the client never holds a finished future
     (and the scheduler never keeps its result) beyond the lists `run_chunked` holds. Results are
-    fetched only through `results`, so the client holds nothing else."""
+    fetched only through `results` and `each_result`, so the client holds nothing else."""
 
     def __init__(self, client: Any, progress: Callable[[int, int], None] | None) -> None:
         self.client = client

@@ -80,6 +80,13 @@ class _Vocabulary(dict[str, int]):
 _VOCAB = _Vocabulary()
 
 
+def trim_vocabulary(keep: int = 0) -> None:
+    """Forget the cached word hashes when there are more than `keep` (they are recomputable;
+    a long-lived process bounds its memory with this)."""
+    if len(_VOCAB) > keep:
+        _VOCAB.clear()
+
+
 def fingerprint(doc: str, text: str, ngram: int = DEFAULT_NGRAM) -> Fingerprint:
     """Tokens with offsets and the hashed word n-grams of one document."""
     starts_parts, words_parts = [], []

@@ -225,8 +225,12 @@ def _register_sizeof() -> None:
     the few bytes it takes in memory: Dask sizes its batches of transfers between workers,
     and places tasks near their data, by this figure. Reported as nearly nothing, a worker
     fetched the inputs of all its queued tasks in one message, holding them all in memory at
-    once. (Dask also counts it against a worker's `--memory-limit`; spilling an `OnDisk`
-    past that moves its file to Dask's spill directory, which is harmless.)"""
+    once. Dask also counts this figure as the worker's managed memory: past its spill
+    threshold it would spill an `OnDisk` by pickling it by value, reading the arrays into
+    memory and writing a second copy, for nothing (the data is on disk already). The
+    engine's own LocalCluster turns that spilling off; on a cluster of your own, start the
+    workers with `--memory-limit 0`, or set `distributed.worker.memory.target` and
+    `.spill` to false (README, "Running on a cluster")."""
     try:
         from dask.sizeof import sizeof
     except ImportError:

@@ -28,12 +28,14 @@ GAP_COST = 0.5
 MARGIN = 6
 # Corpora larger than this (characters) are fingerprinted in worker processes.
 PARALLEL_CHARS = 2_000_000
-# ... and their chance-rule word bits counted in a process of their own beyond this many words.
+# ... and beyond this many words, their shards grouped, runs joined and chance-rule word bits
+# counted in processes of their own.
 PARALLEL_WORDS = 400_000
 # ... and more seed runs than this are aligned in worker processes.
 PARALLEL_RUNS = 20_000
 # Shingles per shard of the index: grouping holds one shard's sorted arrays at a time
-# (about 40 bytes a shingle), so this bounds the grouping stage's memory whatever the corpus.
+# (about 90 bytes a shingle at its peak), so this bounds the grouping stage's memory whatever
+# the corpus.
 SHARD_SHINGLES = 4_000_000
 
 # Seeds joined into runs at a time by one process (about 100 bytes a seed while sorting).

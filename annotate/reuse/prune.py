@@ -30,6 +30,8 @@ from annotate.reuse.params import MARGIN, HashArray, IntArray
 from annotate.reuse.seeds import Runs
 
 BoolArray = npt.NDArray[np.bool_]
+# Lone runs judged at a time.
+_BATCH = 100_000
 
 
 def prune_runs(
@@ -50,7 +52,9 @@ def prune_runs(
     lone = firsts[:-1][np.diff(firsts) == 1]  # rows that are their pair's only run
     if len(lone) == 0:
         return runs
-    hopeless = _hopeless(runs, lone, fps, min_words, margin)
+    # In batches: the margins' temporaries take about 700 bytes a run.
+    hopeless = np.concatenate([_hopeless(runs, lone[i : i + _BATCH], fps, min_words, margin)
+                               for i in range(0, len(lone), _BATCH)])
     if not hopeless.any():
         return runs
     keep = np.ones(n_runs, dtype=bool)
