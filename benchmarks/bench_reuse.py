@@ -6,12 +6,15 @@ The yardstick is a naive exact 6-gram index (benchmarks/yardstick.py). Every spe
 a fresh process (the real `annotate` command, output to /dev/null); its peak memory is the
 peak PSS of its whole process tree, sampled from /proc/<pid>/smaps_rollup by this process.
 
-Run: `.venv/bin/python -m benchmarks.bench_reuse [--quick] [--big] [--export] [--cases N]`
+Run: `.venv/bin/python -m benchmarks.bench_reuse [--quick] [--big] [--export] [--cases N]
+[--repeat N] [--no-quality]`
   --quick       quality and the chronam sizes up to 500 pages only
   --big         also all of chronam-1916-01 + chronam-1916-02-04 (210 MB, minutes; no
                 yardstick there: its index would not fit) and one 200 MB text file
   --export      with --big, also `annotate export` of the 200 MB text
   --no-quality  speed only
+  --repeat N    run each case compared with the yardstick N times, interleaved with it, and
+                report the median (the machine's speed drifts between minutes)
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import math
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.common import (
@@ -117,7 +121,7 @@ def _mb(files: Sequence[Path]) -> float:
     return sum(f.stat().st_size for f in files) / 1e6
 
 
-def speed(quick: bool, big: bool, export: bool = False) -> None:
+def speed(quick: bool, big: bool, export: bool = False, repeat: int = 1) -> None:
     if not CHRONAM.is_dir():
         print(f"skipped speed: {CHRONAM} is absent")
         return
@@ -145,6 +149,7 @@ def speed(quick: bool, big: bool, export: bool = False) -> None:
             print(f"skipped 210 MB: {CHRONAM_MORE} is absent")
     rows: list[list[object]] = []
     points: list[tuple[float, float]] = []
+    spreads: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for k, (name, files, yardstick, extra, cap) in enumerate(sizes):
             folder = _linked(files, Path(tmp) / f"case{k}")
@@ -154,12 +159,23 @@ def speed(quick: bool, big: bool, export: bool = False) -> None:
                     print(f"  skipped: {name} (no memory control group can be made here)",
                           file=sys.stderr)
                     continue
-                run = run_measured([_annotate_exe(), "reuse", str(folder), "--json", *extra],
-                                   stdout_to="/dev/null", cgroup=cgroup)
+                argv = [_annotate_exe(), "reuse", str(folder), "--json", *extra]
+                run = run_measured(argv, stdout_to="/dev/null", cgroup=cgroup)
             base = None
             if yardstick:
-                base = run_measured([sys.executable, "-m", "benchmarks.yardstick", str(folder)],
-                                    stdout_to="/dev/null")
+                # Interleaved, `repeat` times each: the machine's speed drifts by 10-20%
+                # between minutes, so one pair of runs is not a ratio to trust.
+                yard = [sys.executable, "-m", "benchmarks.yardstick", str(folder)]
+                runs, bases = [run], [run_measured(yard, stdout_to="/dev/null")]
+                for _ in range(repeat - 1):
+                    runs.append(run_measured(argv, stdout_to="/dev/null"))
+                    bases.append(run_measured(yard, stdout_to="/dev/null"))
+                run, base = _median(runs), _median(bases)
+                if repeat > 1:
+                    ratios = sorted(r.seconds / b.seconds for r, b in zip(runs, bases,
+                                                                           strict=True))
+                    spreads.append(f"{name}: time / 6-gram of each of {repeat} interleaved "
+                                   f"pairs: {', '.join(f'{x:.2f}' for x in ratios)}")
             if len(files) >= 200 and not extra:
                 points.append((mb, run.seconds))
             rows.append([
@@ -176,6 +192,8 @@ def speed(quick: bool, big: bool, export: bool = False) -> None:
           "process; the yardstick (naive exact 6-gram index) on the same files in the same run")
     print(table(["corpus", "files", "MB", "time s", "CPU s", "peak PSS MB", "6-gram s",
                  "6-gram CPU s", "6-gram PSS MB", "time / 6-gram", "status"], rows))
+    for line in spreads:
+        print(line)
     if len(points) >= 2:
         print(f"growth exponent from 200 pages up (log-log slope of time on MB): "
               f"{_slope(points):.2f}")
@@ -212,6 +230,14 @@ def _one_big_text(
     return rows
 
 
+def _median(runs: list[Run]) -> Run:
+    """The run of median wall time (the upper one of an even count), with the highest peak
+    memory of them all."""
+    middle = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+    peaks = [r.peak_pss_mb for r in runs if r.peak_pss_mb is not None]
+    return replace(middle, peak_pss_mb=max(peaks) if peaks else None)
+
+
 def _status(run: Run) -> str:
     if run.returncode == 0:
         return "ok"
@@ -238,7 +264,8 @@ def main() -> None:
     per_level = int(args[args.index("--cases") + 1]) if "--cases" in args else PER_LEVEL
     if "--no-quality" not in args:
         quality(per_level)
-    speed("--quick" in args, "--big" in args, "--export" in args)
+    repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 1
+    speed("--quick" in args, "--big" in args, "--export" in args, repeat)
 
 
 if __name__ == "__main__":
