@@ -17,10 +17,11 @@ as it finishes, so intermediate files are removed as the run goes (as Dask does)
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
@@ -133,6 +134,9 @@ class LocalTasks:
         # A sent task's future, with the task and its resolved arguments (kept alive, and
         # their files with them, until it is done).
         self._running: dict[Future[Any], tuple[_Task, tuple[Any, ...]]] = {}
+        # Futures as they finish, put by the pool's thread: one wait for the next, whatever
+        # the number running (thousands, when a stage's tasks all become ready at once).
+        self._finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
 
     def __enter__(self) -> LocalTasks:
         self._sharing = ondisk.shared_disk(self._directory)
@@ -200,12 +204,15 @@ class LocalTasks:
             self._finish(task)
             return
         self._running[future] = (task, args)
+        future.add_done_callback(self._finished.put)
 
     def _step(self) -> None:
         """Wait for at least one running task to finish, and send what waited for it."""
         if not self._running:
             raise ClusterError("a task waits for inputs that never come (a bug in annotate)")
-        finished, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
+        finished = [self._finished.get()]
+        while not self._finished.empty():
+            finished.append(self._finished.get_nowait())
         for future in finished:
             task, _args = self._running.pop(future)
             try:
