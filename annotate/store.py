@@ -377,9 +377,10 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     try:
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return db
-    except sqlite3.OperationalError as e:
+    except sqlite3.DatabaseError as e:  # (a damaged file too: closed, not left to the GC)
         db.close()
-        if "unable to open" not in str(e) and "readonly" not in str(e):
+        if not isinstance(e, sqlite3.OperationalError) or (
+                "unable to open" not in str(e) and "readonly" not in str(e)):
             raise
     wal = Path(str(path) + "-wal")
     if wal.exists() and wal.stat().st_size > 0:
