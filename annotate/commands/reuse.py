@@ -122,8 +122,8 @@ def register(app: typer.Typer) -> None:
             typer.Option("--on-disk/--in-memory",
                          help="With --engine local: keep the index and other intermediate "
                          "results on disk (in $TMPDIR), in worker processes, so memory is "
-                         "bounded by chunk and shard rather than the corpus; slower, same "
-                         "output. Default: on disk only when the corpus would take more than "
+                         "bounded by chunk and shard rather than the corpus; about as fast, "
+                         "same output. Default: on disk only when the corpus would take more than "
                          "half the memory available."),
         ] = None,
     ) -> None:

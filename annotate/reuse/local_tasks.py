@@ -2,7 +2,7 @@
 machine's processes, for corpora whose index would not fit in memory.
 
 The in-memory engine (`engine.find_reuse`) holds every document's fingerprints, the seeds
-and the runs at once: about 14 bytes per character of text at its peak. Here the same
+and the runs at once: about 11-14 bytes per character of text at its peak. Here the same
 tasks as on a Dask cluster run in worker processes, with every intermediate result in a
 directory of the run (under $TMPDIR) rather than in memory, so a process holds one task's
 chunk or shard at a time, whatever the corpus's size. The output is the same as the
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from annotate.corpus import Corpus
 
 # Bytes of memory per character of text the in-memory engine needs at its peak (measured:
-# 2.8 GB for the 204 MB of 9,221 newspaper pages), rounded up.
+# 2.3-2.8 GB for the 204 MB of 9,221 newspaper pages), with a margin.
 IN_MEMORY_BYTES_PER_CHAR = 16
 
 
