@@ -1,6 +1,7 @@
-"""Fingerprint tokens are exactly `annotate.text.TOKEN` matches, however the text is cut into
-slices for `re.split`, and TOKEN (written without a lookahead) matches what the original
-pattern with a per-character lookahead matched."""
+"""Fingerprint tokens are exactly `annotate.text.TOKEN` matches (found by numpy in
+`annotate.reuse.tokenize`), however the text is cut into slices, their hashes those of their
+normalised forms, and TOKEN (written without a lookahead) matches what the original pattern
+with a per-character lookahead matched."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotate.reuse.fingerprint import _VOCAB, fingerprint
+from annotate.reuse.fingerprint import fingerprint
+from annotate.reuse.tokenize import hash_words, token_spans, word_hashes
 from annotate.text import TOKEN, normalise
 
 # The module (the package exports a function of the same name).
@@ -53,15 +55,40 @@ def test_fingerprint_tokens_in_any_slices(chars: int, text: str) -> None:
         fp_module._CHARS = old
     found = list(TOKEN.finditer(text))
     assert f.starts.tolist() == [m.start() for m in found]
-    assert f.words.tolist() == [_VOCAB[m.group()] for m in found]
+    assert f.words.tolist() == hash_words([normalise(m.group()) for m in found]).tolist()
 
 
+# Every character class TOKEN knows, and some it does not (combining marks, "_", "²", "ß").
+tricky = st.text(alphabet=st.sampled_from(list("ab Z9_'’-‐‑.,%£$€é\u0301\nΩ\t²ßİ٣")),
+                 max_size=60)
 ascii_texts = st.text(alphabet=st.characters(max_codepoint=127), max_size=80) | st.text(
     alphabet=st.sampled_from(list("ab Z9_'-.,%$\n\t")), max_size=80)
 
 
-@given(ascii_texts)
+@given(tricky | ascii_texts | st.text(max_size=40))
+@settings(max_examples=1500)
+def test_token_spans_are_the_token_matches(text: str) -> None:
+    starts, ends = token_spans(text)
+    assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == [
+        m.span() for m in TOKEN.finditer(text)]
+
+
+@given(tricky | st.text(max_size=40))
 @settings(max_examples=500)
-def test_ascii_split_is_the_token_split(text: str) -> None:
-    # ASCII pages are split with plain character ranges instead of Unicode classes.
-    assert fp_module._SPLIT_ASCII.split(text) == fp_module._SPLIT.split(text)
+def test_word_hashes_are_those_of_the_normalised_tokens(text: str) -> None:
+    starts, hashes = word_hashes(text)
+    found = list(TOKEN.finditer(text))
+    assert starts.tolist() == [m.start() for m in found]
+    assert hashes.tolist() == hash_words([normalise(m.group()) for m in found]).tolist()
+
+
+def test_word_hashes_fixed_cases() -> None:
+    text = "$1,000.50% 1st 2-3 x1.5 'tis rock'n'roll -- a-"
+    starts, ends = token_spans(text)
+    assert [text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)] == [
+        "$1,000.50%", "1", "st", "2", "3", "x1", "5", "tis", "rock'n'roll", "a"]
+    one, two = hash_words(["the", "smuggling"])
+    assert one & 1 == 1 and two & 1 == 0  # the stopword flag
+    assert len(set(hash_words(["a", "b", "ab", "ba", "a\u00e9", "\u00e9"]).tolist())) == 6
+    # Stable across processes and versions: the general word list's hashes depend on it.
+    assert hash_words(["smuggling"]).tolist() == [15453744288912872984]

@@ -30,8 +30,9 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from annotate.reuse.fingerprint import Fingerprint, word_hash
+from annotate.reuse.fingerprint import Fingerprint
 from annotate.reuse.params import HashArray
+from annotate.reuse.tokenize import hash_words
 from annotate.text import normalise
 
 DEFAULT_MIN_BITS = 66.0
@@ -94,8 +95,7 @@ def general_frequencies() -> tuple[HashArray, FloatArray]:
 
     freq = get_frequency_dict("en", wordlist="large")
     # The list is lower case already; only words with typographic marks need `normalise`.
-    hashes = np.fromiter((word_hash(w if w.isascii() else normalise(w)) for w in freq),
-                         np.uint64, len(freq))
+    hashes = hash_words([w if w.isascii() else normalise(w) for w in freq])
     values = np.fromiter(freq.values(), np.float64, len(freq))
     order = np.argsort(hashes, kind="stable")
     hashes, values = hashes[order], values[order]

@@ -50,7 +50,7 @@ from annotate.model import Document
 from annotate.reuse.align import Match, align_pair
 from annotate.reuse.chance import RECUR_BITS, WordBits, word_bits
 from annotate.reuse.engine import ReuseResult, _rank, assemble, series_codes, without_gc
-from annotate.reuse.fingerprint import Fingerprint, fingerprint, trim_vocabulary
+from annotate.reuse.fingerprint import Fingerprint, fingerprint
 from annotate.reuse.ondisk import OnDisk
 from annotate.reuse.prune import prune_runs
 from annotate.reuse.seeds import Seeds, group_shard, pair_slices, seed_runs
@@ -60,8 +60,6 @@ from annotate.text import TOKEN
 # Characters of text per chunk: a chunk's fingerprints (about 2x its text, 3x with shingles)
 # are what one task holds, and a block task holds two chunks'.
 CHUNK_CHARS = 6_000_000
-# Raw words whose hashes a worker keeps between chunks (about a chunk's worth).
-_VOCAB_KEPT = 200_000
 # Words of text per part of the vocabulary when the chance rule's word table is built (a
 # part's distinct words, some 1.5 million for 35 million words of newspaper OCR, are what
 # one task holds).
@@ -253,9 +251,6 @@ def _fingerprint_chunk(items: Sequence[Item], ngram: int) -> OnDisk:
     """The chunk's fingerprints, joined into three arrays on disk; `meta` is the document
     ids and where each document's tokens and shingles begin."""
     fps = [fingerprint(d, t, ngram) for d, t in _load(items)]
-    # The cache of word hashes lives as long as the worker: bound it well below its own
-    # limit, so a worker's memory does not depend on how many chunks it has seen.
-    trim_vocabulary(_VOCAB_KEPT)
     tokens = np.cumsum([0] + [len(f.words) for f in fps]).tolist()
     shingles = np.cumsum([0] + [len(f.hashes) for f in fps]).tolist()
     return OnDisk.save({"starts": _join([f.starts for f in fps], np.int32),

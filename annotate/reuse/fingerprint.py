@@ -1,43 +1,28 @@
 """Stage 1, per document: word tokens with offsets, and the hashes of their word n-grams.
 
-Tokens are `annotate.text.TOKEN` matches, compared in their `normalise`d form (case,
-typographic quotes and dashes, line breaks and punctuation do not count). A shingle is
+Tokens are `annotate.text.TOKEN` matches (found by `tokenize`), compared in their
+`normalise`d form (case, typographic quotes and dashes, line breaks and punctuation do not
+count). A shingle is
 `ngram` consecutive words, kept unless made of stopwords only.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from annotate.reuse.params import (
-    DEFAULT_NGRAM,
-    PARALLEL_CHARS,
-    STOPWORDS,
-    HashArray,
-    IntArray,
-)
-from annotate.text import TOKEN, normalise
+from annotate.reuse.params import DEFAULT_NGRAM, PARALLEL_CHARS, HashArray, IntArray
+from annotate.reuse.tokenize import OUTSIDE, word_hashes
+from annotate.text import TOKEN
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
-_blake2b = hashlib.blake2b
-# TOKEN as the separator kept by `re.split`: the tokens are every other piece.
-_SPLIT = re.compile(f"({TOKEN.pattern})")
-# TOKEN as it reads on ASCII text, with plain character ranges for its Unicode classes
-# (`[^\W\d_]` is a Unicode category test per character): a third faster, same split (a
-# test checks it). Most newspaper OCR pages are pure ASCII.
-_SPLIT_ASCII = re.compile(
-    r"(\$?[0-9]+(?:[.,][0-9]+)*%?|[A-Za-z][A-Za-z0-9]*(?:['\-][A-Za-z0-9]+)*)"
-)
-_SPACE = re.compile(r"\s")
-# Characters split at a time: a 200 MB text never becomes 35 million strings at once.
-_CHARS = 1 << 22
+# Characters tokenised at a time: numpy's temporaries (some 40 bytes a character) stay small
+# whatever the document's length.
+_CHARS = 1 << 20
 # Shingles hashed at a time (numpy temporaries stay small).
 _BATCH = 1 << 16
 
@@ -61,50 +46,14 @@ class Fingerprint:
         return m.end()
 
 
-def word_hash(norm: str) -> int:
-    """Stable 64-bit hash of a normalised word, stopword flag in the lowest bit. Stable (not
-    Python's salted `hash`) so worker processes, and the general word list, agree."""
-    digest = _blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return (int.from_bytes(digest, "little") & ~1) | (norm in STOPWORDS)
-
-
-class _Vocabulary(dict[str, int]):
-    """Raw word -> `word_hash` of its normalised form (raw words repeat, so cache them)."""
-
-    def __missing__(self, word: str) -> int:
-        value = word_hash(normalise(word))
-        self[word] = value
-        return value
-
-
-_VOCAB = _Vocabulary()
-
-
-def trim_vocabulary(keep: int = 0) -> None:
-    """Forget the cached word hashes when there are more than `keep` (they are recomputable;
-    a long-lived process bounds its memory with this)."""
-    if len(_VOCAB) > keep:
-        _VOCAB.clear()
-
-
 def fingerprint(doc: str, text: str, ngram: int = DEFAULT_NGRAM) -> Fingerprint:
     """Tokens with offsets and the hashed word n-grams of one document."""
     starts_parts, words_parts = [], []
-    lookup = _VOCAB.__getitem__
     for base, piece in _slices(text):
-        # Split around the tokens: [gap, token, gap, token, ..., gap]. Strings only, no
-        # match objects, and each token's offset is the summed length of what precedes it.
-        parts = (_SPLIT_ASCII if piece.isascii() else _SPLIT).split(piece)
-        ends = np.fromiter(map(len, parts), np.int64, len(parts))
-        np.cumsum(ends, out=ends)
+        starts, words = word_hashes(piece)
         # int32 halves the memory of a large corpus; no document is 2 GB long.
-        starts_parts.append((ends[0:-1:2] + base).astype(np.int32))
-        tokens = parts[1::2]
-        del parts, ends
-        words_parts.append(np.fromiter(map(lookup, tokens), np.uint64, len(tokens)))
-        del tokens
-        if len(_VOCAB) > 1_000_000:
-            _VOCAB.clear()  # bound memory on huge OCR vocabularies; values are recomputable
+        starts_parts.append((starts + base).astype(np.int32))
+        words_parts.append(words)
     starts = _join(starts_parts, np.int32)
     del starts_parts
     words = _join(words_parts, np.uint64)
@@ -126,11 +75,11 @@ def fingerprint(doc: str, text: str, ngram: int = DEFAULT_NGRAM) -> Fingerprint:
 
 
 def _slices(text: str) -> Iterator[tuple[int, str]]:
-    """The text in pieces of about _CHARS characters, cut at white space (which no token
-    contains), with the offset of each."""
+    """The text in pieces of about _CHARS characters, cut before a character no token holds
+    (white space, say), with the offset of each."""
     pos, n = 0, len(text)
     while pos < n:
-        cut = _SPACE.search(text, pos + _CHARS) if n - pos > _CHARS else None
+        cut = OUTSIDE.search(text, pos + _CHARS) if n - pos > _CHARS else None
         end = cut.start() if cut else n
         yield pos, text[pos:end] if pos or end < n else text
         pos = end
@@ -163,9 +112,6 @@ def fingerprints(
             out.append(fingerprint(d, t, ngram))
             if progress:
                 progress(1)
-        # The cached words (strings of the texts) would otherwise pin memory scattered
-        # across the whole heap for as long as the process lives (an export, say).
-        _VOCAB.clear()
         return out
     from concurrent.futures import ProcessPoolExecutor
 
