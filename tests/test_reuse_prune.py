@@ -1,5 +1,6 @@
 """Shortcuts of alignment that must not change its result: the numpy pre-pass that drops
-hopeless lone runs (every pair it drops aligns to nothing) and the matching blocks that stand
+hopeless runs alone in their chain (every pair aligns as before; a pair it drops aligned to
+nothing) and the matching blocks that stand
 in for difflib's."""
 
 from __future__ import annotations
@@ -29,15 +30,22 @@ def _runs(fps: list[Fingerprint], min_words: int) -> Runs:
 
 
 def _check_exact(fps: list[Fingerprint], runs: Runs, min_words: int) -> int:
-    """Asserts the pruning is exact; returns how many pairs it dropped."""
-    kept = {(a, b) for a, b, _, _ in pair_slices(prune_runs(runs, fps, min_words=min_words))}
-    boxes = [runs.a0.tolist(), runs.a1.tolist(), runs.b0.tolist(), runs.b1.tolist()]
+    """Asserts the pruning is exact (every pair aligns as it did with all its runs; a pair
+    left out aligned to nothing); returns how many pairs it left out."""
+    pruned = prune_runs(runs, fps, min_words=min_words)
+    kept = {(a, b): (first, stop) for a, b, first, stop in pair_slices(pruned)}
+
+    def aligned(r: Runs, a: int, b: int, first: int, stop: int) -> list[object]:
+        boxes = [c[first:stop].tolist() for c in (r.a0, r.a1, r.b0, r.b1)]
+        return list(align_pair(a, b, fps[a], fps[b], zip(*boxes, strict=True),
+                               min_words=min_words, gap=DEFAULT_GAP))
+
     dropped = 0
     for a, b, first, stop in pair_slices(runs):
-        found = align_pair(a, b, fps[a], fps[b],
-                           zip(*(c[first:stop] for c in boxes), strict=True),
-                           min_words=min_words, gap=DEFAULT_GAP)
-        if (a, b) not in kept:
+        found = aligned(runs, a, b, first, stop)
+        if (a, b) in kept:
+            assert aligned(pruned, a, b, *kept[(a, b)]) == found, (a, b)
+        else:
             dropped += 1
             assert found == [], (a, b, found)
     return dropped
@@ -108,3 +116,20 @@ def test_pruning_in_batches_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None
     assert len(whole.a) < len(runs.a)
     assert all(np.array_equal(getattr(whole, f), getattr(batched, f))
                for f in ("a", "b", "a0", "a1", "b0", "b1"))
+
+
+def test_runs_alone_in_their_chain() -> None:
+    from annotate.reuse.prune import alone
+
+    def runs(*rows: tuple[int, int, int, int, int, int]) -> Runs:
+        return Runs(*(np.array(c, dtype=np.int64) for c in zip(*rows, strict=True)))
+
+    # Pair (0, 1): one run. Pair (0, 2): two runs 40 words apart in a. Pair (0, 3): two
+    # runs close in a but far apart in b. Pair (1, 2): two runs close in both (one chain).
+    # Pair (1, 3): three runs (not judged).
+    table = runs((0, 1, 5, 10, 5, 10),
+                 (0, 2, 0, 5, 0, 5), (0, 2, 45, 50, 5, 10),
+                 (0, 3, 0, 5, 100, 105), (0, 3, 8, 13, 0, 5),
+                 (1, 2, 0, 5, 0, 5), (1, 2, 20, 25, 20, 25),
+                 (1, 3, 0, 5, 0, 5), (1, 3, 100, 105, 100, 105), (1, 3, 200, 205, 200, 205))
+    assert alone(table, gap=30).tolist() == [0, 1, 2, 3, 4]

@@ -428,8 +428,9 @@ def _align_block(
     del seeds
     fps = {offsets[0] + n: f for n, f in enumerate(_fingerprints(chunk_i))}
     fps.update({offsets[1] + n: f for n, f in enumerate(_fingerprints(chunk_j))})
-    # Pairs whose one short run cannot become a passage go before any Python sees them.
-    runs = prune_runs(runs, fps, min_words=min_words)
+    # Short runs alone in their chain that cannot become a passage go before any Python
+    # sees them.
+    runs = prune_runs(runs, fps, min_words=min_words, gap=gap)
     chance = None if bits is None else (_load_bits(bits), floor)
     # The alignment proper, pair by pair (the local engine's `align_all` does the same).
     a0, a1 = runs.a0.tolist(), runs.a1.tolist()

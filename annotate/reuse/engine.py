@@ -172,7 +172,7 @@ def find_reuse(
         runs = Runs.concat(fork_map(_runs_of, _first_doc_ranges(seeds, n_procs),
                                     (seeds, ngram, gap, min_words), n_procs))
         del seeds
-        runs = prune_runs(runs, fps, min_words=min_words)
+        runs = prune_runs(runs, fps, min_words=min_words, gap=gap)
         bits = pending.result() if pending is not None else None
     slices = pair_slices(runs)
     total += len(slices)

@@ -1,5 +1,5 @@
-"""Before stage 3: document pairs that share one short run and cannot grow into a passage are
-dropped in numpy, so per-pair Python never sees them.
+"""Before stage 3: runs alone in their chain that cannot grow into a passage are dropped in
+numpy, so per-pair Python never sees them (nor the pairs left with no run).
 
 On newspaper pages most candidate pairs (two thirds at 2,294 pages) share a single run of
 four or five words: two overlapping shingles of a common phrase. Alignment would give each a
@@ -14,8 +14,10 @@ to a lone run [a0, a1) x [b0, b1) of n words is bounded without running it:
 So a lone run with no bigram shared in either margin matches at most n + (the words just
 before agree) + (the words just after agree) words; when that is under `min_words` (or the
 run is too short for `chain_boxes`'s own test) the pair gives no passage and is dropped. The
-pruning is exact: `align_pair` on a dropped pair returns nothing, which a test checks pair
-by pair on real newspaper pages.
+same holds for each of two runs of a pair too far apart to share a chain (`alone`), since
+alignment treats them as two lone runs. The pruning is exact: `align_pair` gives every pair
+the same passages with and without the dropped runs, which a test checks pair by pair on
+real newspaper pages.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from annotate.reuse.fingerprint import Fingerprint
-from annotate.reuse.params import MARGIN, HashArray, IntArray
+from annotate.reuse.params import DEFAULT_GAP, MARGIN, HashArray, IntArray
 from annotate.reuse.seeds import Runs
 
 BoolArray = npt.NDArray[np.bool_]
@@ -40,27 +42,44 @@ def prune_runs(
     *,
     min_words: int,
     margin: int = MARGIN,
+    gap: int = DEFAULT_GAP,
 ) -> Runs:
-    """`runs` without the pairs whose only run cannot become a passage of `min_words`
-    (see the module's docstring); `fps[i]` is document i's fingerprint."""
+    """`runs` without the runs that are alone in their chain (see `alone`) and cannot become
+    a passage of `min_words` (see the module's docstring); `fps[i]` is document i's
+    fingerprint. A pair left with no run is left out."""
     n_runs = len(runs.a)
     if n_runs == 0 or margin < 2:
         return runs
-    new = np.ones(n_runs + 1, dtype=bool)
-    new[1:-1] = (runs.a[1:] != runs.a[:-1]) | (runs.b[1:] != runs.b[:-1])
-    firsts = np.flatnonzero(new)
-    lone = firsts[:-1][np.diff(firsts) == 1]  # rows that are their pair's only run
-    if len(lone) == 0:
+    rows = alone(runs, gap)
+    if len(rows) == 0:
         return runs
     # In batches: the margins' temporaries take about 700 bytes a run.
-    hopeless = np.concatenate([_hopeless(runs, lone[i : i + _BATCH], fps, min_words, margin)
-                               for i in range(0, len(lone), _BATCH)])
+    hopeless = np.concatenate([_hopeless(runs, rows[i : i + _BATCH], fps, min_words, margin)
+                               for i in range(0, len(rows), _BATCH)])
     if not hopeless.any():
         return runs
     keep = np.ones(n_runs, dtype=bool)
-    keep[lone[hopeless]] = False
+    keep[rows[hopeless]] = False
     return Runs(runs.a[keep], runs.b[keep], runs.a0[keep], runs.a1[keep], runs.b0[keep],
                 runs.b1[keep])
+
+
+def alone(runs: Runs, gap: int = DEFAULT_GAP) -> IntArray:
+    """Rows of runs that `align.chain_boxes` can only put in a chain of their own: the only
+    run of their pair, or one of two runs of a pair that are more than `gap` words apart in
+    either document (neither chains to the other, nor do their chains merge)."""
+    new = np.ones(len(runs.a) + 1, dtype=bool)
+    new[1:-1] = (runs.a[1:] != runs.a[:-1]) | (runs.b[1:] != runs.b[:-1])
+    firsts = np.flatnonzero(new)
+    size = np.diff(firsts)
+    lone = firsts[:-1][size == 1]
+    first = firsts[:-1][size == 2]  # with the second run at first + 1 (sorted by a0)
+    second = first + 1
+    apart = ((runs.a0[second] > runs.a1[first] + gap)
+             | (runs.b0[second] > runs.b1[first] + gap)
+             | (runs.b0[first] > runs.b1[second] + gap))
+    two = np.concatenate([first[apart], second[apart]])
+    return np.sort(np.concatenate([lone, two]))
 
 
 def _hopeless(
