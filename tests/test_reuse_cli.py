@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -193,3 +195,22 @@ def test_hand_written_passage_json_matches_json_dumps() -> None:
     write_json(out, Corpus(()), result)
     assert out.getvalue() == json.dumps(reuse_json(Corpus(()), result), ensure_ascii=False,
                                         indent=2) + "\n"
+
+
+_json_scalars = (st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+                 | st.floats(allow_nan=True, allow_infinity=True))
+_json_values = st.recursive(
+    _json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
+                                                                max_size=3),
+    max_leaves=12)
+
+
+@given(_json_values, st.integers(0, 3))
+def test_hand_indented_records_match_json_dumps(value: Any, depth: int) -> None:
+    # Document and cluster records are laid out by hand too (json's indenting encoder is
+    # pure Python): the same text as json.dumps at any depth.
+    from annotate.reuse.output import _indented
+
+    expected = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * depth)
+    assert _indented(value, depth) == expected

@@ -103,8 +103,30 @@ def reuse_json(corpus: Corpus, result: ReuseResult) -> dict[str, Any]:
 
 
 def _indented(value: Any, depth: int) -> str:
-    text = json.dumps(value, ensure_ascii=False, indent=2)
-    return text.replace("\n", "\n" + "  " * depth)
+    """`json.dumps(value, ensure_ascii=False, indent=2)` laid out `depth` levels in, written
+    by hand for what records hold (json's indenting encoder is pure Python and several times
+    slower; other types take its path)."""
+    pad = "  " * depth
+    if isinstance(value, dict) and all(type(k) is str for k in value):
+        if not value:
+            return "{}"
+        inner = ",\n".join(f"{pad}  {encode_basestring(k)}: {_indented(v, depth + 1)}"
+                           for k, v in value.items())
+        return f"{{\n{inner}\n{pad}}}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        inner = ",\n".join(f"{pad}  {_indented(v, depth + 1)}" for v in value)
+        return f"[\n{inner}\n{pad}]"
+    if type(value) is str:
+        return encode_basestring(value)
+    if value is None or type(value) is bool:
+        return "null" if value is None else "true" if value else "false"
+    if type(value) is int:
+        return int.__repr__(value)
+    if type(value) is float:
+        return _number(value)
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + pad)
 
 
 class _Visible:
@@ -116,6 +138,10 @@ class _Visible:
 
     def write(self, text: str) -> None:
         self._out.write(json_visible(text))
+
+
+# Records written at a time.
+_BATCH = 500
 
 
 def write_json(
@@ -134,9 +160,14 @@ def write_json(
     def array(key: str, items: Iterator[str], last: bool = False) -> None:
         sink.write(f'  "{key}": [')
         first = True
+        batch: list[str] = []
         for item in items:
-            sink.write(("\n" if first else ",\n") + "    " + item)
+            batch.append(("\n" if first else ",\n") + "    " + item)
             first = False
+            if len(batch) == _BATCH:  # written in batches: one scan for controls each
+                sink.write("".join(batch))
+                batch.clear()
+        sink.write("".join(batch))
         sink.write(("]" if first else "\n  ]") + ("\n" if last else ",\n"))
 
     sink.write("{\n")
