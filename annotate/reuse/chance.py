@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import mul
 
 import numpy as np
 import numpy.typing as npt
@@ -62,18 +63,21 @@ class WordBits:
         """Evidence of two aligned stretches of words: the bits of the words both have
         (each as often as the side with fewer of it)."""
         la, lb = a.tolist(), b.tolist()
-        common: dict[int, int] = Counter(la)
-        if la != lb:  # verbatim passages (the usual case) share every word
+        count = Counter(la)
+        # map() over C callables, not comprehensions: this runs for every passage found.
+        if la == lb:  # verbatim passages (the usual case) share every word
+            words: Iterable[int] = count.keys()
+            times: Iterable[int] = count.values()
+        else:
             other = Counter(lb)
-            common = {w: n if n < m else m for w, n in common.items() if (m := other.get(w, 0))}
-        if not common:
-            return 0.0
-        known = self.known
+            words = list(filter(other.__contains__, count))
+            times = list(map(min, map(count.__getitem__, words),
+                             map(other.__getitem__, words)))
         try:
-            return sum([known[w] * n for w, n in common.items()])
+            return sum(map(mul, map(self.known.__getitem__, words), times), 0.0)
         except KeyError:  # words not met before: looked up together, then summed again
-            self._learn([w for w in common if w not in known])
-            return sum([known[w] * n for w, n in common.items()])
+            self._learn([w for w in words if w not in self.known])
+            return sum(map(mul, map(self.known.__getitem__, words), times), 0.0)
 
     def _learn(self, words: list[int]) -> None:
         if len(self.known) > 2_000_000:

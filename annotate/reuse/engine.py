@@ -337,8 +337,9 @@ def _align_slices(shared: tuple[Any, ...], slices: Sequence[tuple[int, int, int,
                            chance=chance)
         if texts is not None:  # character spans here, in parallel, not after
             fa, fb = fps[a], fps[b]
-            found = [replace(m, chars=(int(fa.starts[m.a0]), fa.end(m.a1 - 1, texts[a]),
-                                       int(fb.starts[m.b0]), fb.end(m.b1 - 1, texts[b])))
+            found = [Match(a, b, m.a0, m.a1, m.b0, m.b1, m.words, m.similarity, m.bits,
+                           (int(fa.starts[m.a0]), fa.end(m.a1 - 1, texts[a]),
+                            int(fb.starts[m.b0]), fb.end(m.b1 - 1, texts[b])))
                      for m in found]
         out.extend(found)
     return out
