@@ -133,3 +133,18 @@ def test_runs_alone_in_their_chain() -> None:
                  (1, 2, 0, 5, 0, 5), (1, 2, 20, 25, 20, 25),
                  (1, 3, 0, 5, 0, 5), (1, 3, 100, 105, 100, 105), (1, 3, 200, 205, 200, 205))
     assert alone(table, gap=30).tolist() == [0, 1, 2, 3, 4]
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(1, 9), st.integers(0, 5),
+                          st.integers(1, 9)), min_size=2, max_size=12))
+def test_runs_end_to_end_are_the_heaviest_chain(steps: list[tuple[int, int, int, int]]) -> None:
+    # align._anchors takes every run when each starts where the one before ends (in both
+    # documents): the search it skips would find the same chain.
+    from annotate.reuse.align import _heaviest
+
+    runs, a, b = [], 0, 0
+    for skip_a, n, skip_b, _weight in steps:
+        runs.append((a + skip_a, a + skip_a + n, b + skip_b, b + skip_b + n))
+        a, b = runs[-1][1], runs[-1][3]
+    weights = [min(w, r[1] - r[0]) for (_, _, _, w), r in zip(steps, runs, strict=True)]
+    assert _heaviest(runs, weights) == list(range(len(runs)))

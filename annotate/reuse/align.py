@@ -152,32 +152,13 @@ def _anchors(runs: list[Box], weight: list[int]) -> tuple[list[Box], list[Box]]:
     `weight` (the words each run matches exactly), and the runs left off it."""
     if len(runs) == 1:
         return runs, []
-    if len(runs) > 400:  # quadratic below; a greedy path is good enough for huge chains
-        on: list[int] = []
-        for k, r in enumerate(runs):
-            if not on or (r[0] >= runs[on[-1]][0] and r[2] >= runs[on[-1]][2]):
-                on.append(k)
-    else:
-        score = list(weight)
-        back = [-1] * len(runs)
-        for i, (a0, _, b0, _) in enumerate(runs):
-            w, best, best_j = weight[i], score[i], -1
-            for j in range(i):  # the hot loop of alignment: no calls in it
-                p0, p1, q0, q1 = runs[j]
-                if p0 < a0 and q0 < b0:
-                    over = p1 - a0 if p1 - a0 > q1 - b0 else q1 - b0
-                    s = score[j] + w - (over if over > 0 else 0)
-                    if s > best:
-                        best, best_j = s, j
-            score[i] = best
-            if best_j >= 0:
-                back[i] = best_j
-        i = max(range(len(runs)), key=lambda k: (score[k], -k))
-        on = []
-        while i >= 0:
-            on.append(i)
-            i = back[i]
-        on.reverse()
+    if all(weight) and all(p1 <= a0 and q1 <= b0 for (_, p1, _, q1), (a0, _, b0, _)
+                           in zip(runs, runs[1:], strict=False)):
+        # Each run starts where the one before ends, in both documents, and each matches a
+        # word: the heaviest chain takes them all, as `_heaviest` would find (a test checks
+        # it). The usual case of a passage with a few words changed.
+        return runs, []
+    on = _heaviest(runs, weight)
     out: list[Box] = []
     for a0, a1, b0, b1 in (runs[k] for k in on):
         if out:
@@ -188,6 +169,38 @@ def _anchors(runs: list[Box], weight: list[int]) -> tuple[list[Box], list[Box]]:
         out.append((a0, a1, b0, b1))
     taken = set(on)
     return out, [r for k, r in enumerate(runs) if k not in taken]
+
+
+def _heaviest(runs: list[Box], weight: list[int]) -> list[int]:
+    """Indices of the heaviest chain of `runs` (sorted) that advances in both documents, a
+    run's overlap with the one before it costing its words."""
+    if len(runs) > 400:  # quadratic below; a greedy path is good enough for huge chains
+        on: list[int] = []
+        for k, r in enumerate(runs):
+            if not on or (r[0] >= runs[on[-1]][0] and r[2] >= runs[on[-1]][2]):
+                on.append(k)
+        return on
+    score = list(weight)
+    back = [-1] * len(runs)
+    for i, (a0, _, b0, _) in enumerate(runs):
+        w, best, best_j = weight[i], score[i], -1
+        for j in range(i):  # the hot loop of alignment: no calls in it
+            p0, p1, q0, q1 = runs[j]
+            if p0 < a0 and q0 < b0:
+                over = p1 - a0 if p1 - a0 > q1 - b0 else q1 - b0
+                s = score[j] + w - (over if over > 0 else 0)
+                if s > best:
+                    best, best_j = s, j
+        score[i] = best
+        if best_j >= 0:
+            back[i] = best_j
+    i = max(range(len(runs)), key=lambda k: (score[k], -k))
+    on = []
+    while i >= 0:
+        on.append(i)
+        i = back[i]
+    on.reverse()
+    return on
 
 
 def _solid(words: list[int], size: int, at: int) -> bool:
@@ -370,8 +383,19 @@ def _extend(
             matched += sum(x[2] for x in blocks[: k + 1])
             end_a, end_b = end_a + i + s, end_b + j + s
             break
+    # Exact agreement beyond: inside the window's lists first (the usual case), then on.
+    ia, ib = start_a - lo_a, start_b - lo_b
+    while ia > 0 and ib > 0 and A[ia - 1] == B[ib - 1]:
+        ia, ib = ia - 1, ib - 1
+    matched += start_a - lo_a - ia
+    start_a, start_b = ia + lo_a, ib + lo_b
     while start_a > 0 and start_b > 0 and w.word_a(start_a - 1) == w.word_b(start_b - 1):
         start_a, start_b, matched = start_a - 1, start_b - 1, matched + 1
+    ia, ib = end_a - lo_a, end_b - lo_b
+    while ia < len(A) and ib < len(B) and A[ia] == B[ib]:
+        ia, ib = ia + 1, ib + 1
+    matched += ia + lo_a - end_a
+    end_a, end_b = ia + lo_a, ib + lo_b
     while end_a < na and end_b < nb and w.word_a(end_a) == w.word_b(end_b):
         end_a, end_b, matched = end_a + 1, end_b + 1, matched + 1
     la, lb = end_a - start_a, end_b - start_b
