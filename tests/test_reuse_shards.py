@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,7 +12,6 @@ from hypothesis import strategies as st
 from annotate.corpus import Corpus, load_corpus
 from annotate.model import Document, Metadata
 from annotate.reuse import find_reuse, fingerprint, make_shard, shard_count
-from annotate.reuse.shards import Shard, cut_shards
 from tests.conftest import SEEDS
 
 
@@ -28,15 +28,25 @@ def test_shards_partition_the_index() -> None:
     assert 0 not in whole.hashes and len(whole.hashes) < sum(len(f.hashes) for f in fps)
 
 
-def test_chunks_cut_into_shards_gather_to_the_same_shards() -> None:
-    fps = [fingerprint(str(i), p.read_text(encoding="utf-8"))
-           for i, p in enumerate(sorted(SEEDS.glob("*.txt")))]
-    chunks = [cut_shards(fps[:2], 3), cut_shards(fps[2:], 3, first_doc=2)]
+def test_chunks_cut_into_shards_gather_to_the_same_shards(tmp_path: Path,
+                                                           monkeypatch: Any) -> None:
+    # The chunked engines cut each chunk's shingles by shard (`chunked._split`); each
+    # shard's pieces, gathered in chunk order, are the shard the local engine cuts whole.
+    from annotate.reuse import chunked, ondisk
+
+    monkeypatch.setattr(ondisk, "_DIR", str(tmp_path))
+    docs = [(str(i), p.read_text(encoding="utf-8"))
+            for i, p in enumerate(sorted(SEEDS.glob("*.txt")))]
+    items = [(d, "", len(t), "", t) for d, t in docs]
+    fps = [fingerprint(d, t) for d, t in docs]
+    pieces = [chunked._split(chunked._fingerprint_chunk(items[:2], 3), 0, 3),
+              chunked._split(chunked._fingerprint_chunk(items[2:], 3), 2, 3)]
     for k in range(3):
-        gathered = Shard.concat([chunk[k] for chunk in chunks])
+        gathered = [chunked._part(piece, k).load() for piece in pieces]
         whole = make_shard(fps, k, 3)
         for field in ("hashes", "docs", "pos"):
-            assert getattr(gathered, field).tolist() == getattr(whole, field).tolist()
+            assert [x for g in gathered for x in g[field].tolist()] == \
+                getattr(whole, field).tolist()
 
 
 def test_sharded_result_is_identical() -> None:

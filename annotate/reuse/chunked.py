@@ -54,7 +54,7 @@ from annotate.reuse.fingerprint import Fingerprint, fingerprint
 from annotate.reuse.ondisk import OnDisk
 from annotate.reuse.prune import prune_runs
 from annotate.reuse.seeds import Seeds, group_shard, pair_slices, seed_runs
-from annotate.reuse.shards import Shard
+from annotate.reuse.shards import Shard, shard_of
 from annotate.text import TOKEN
 
 # Characters of text per chunk: a chunk's fingerprints (about 2x its text, 3x with shingles)
@@ -307,8 +307,7 @@ def _split(chunk: OnDisk, offset: int, n_shards: int) -> OnDisk:
     keep = np.flatnonzero(hashes != 0)  # stopword-only shingles (hashed 0) are left out
     hashes, docs, pos = hashes[keep], docs[keep], pos[keep]
     del keep
-    # Which shard: as `shards._in_shard`, the high half of the hash.
-    shard = (hashes >> np.uint64(32)) % np.uint64(max(1, n_shards))
+    shard = shard_of(hashes, n_shards)
     order = np.argsort(shard, kind="stable")
     cuts = np.searchsorted(shard[order], np.arange(n_shards + 1, dtype=np.uint64)).tolist()
     del shard

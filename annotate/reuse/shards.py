@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from annotate.reuse.fingerprint import Fingerprint
 from annotate.reuse.params import SHARD_SHINGLES, HashArray, IntArray
@@ -41,10 +40,11 @@ def shard_count(fps: Sequence[Fingerprint], shard_shingles: int = SHARD_SHINGLES
     return max(1, math.ceil(total / max(1, shard_shingles)))
 
 
-def _in_shard(hashes: HashArray, k: int, n_shards: int) -> npt.NDArray[np.bool_]:
-    # The high half of the hash: the low bits are also used by the grouping's packed sort.
-    found: npt.NDArray[np.bool_] = (hashes >> np.uint64(32)) % np.uint64(n_shards) == k
-    return found
+def shard_of(hashes: HashArray, n_shards: int) -> HashArray:
+    """The shard of each shingle hash: its high half modulo `n_shards` (the low bits also
+    serve the grouping's packed sort). Every engine cuts by this."""
+    shard: HashArray = (hashes >> np.uint64(32)) % np.uint64(max(1, n_shards))
+    return shard
 
 
 def make_shard(fps: Sequence[Fingerprint], k: int, n_shards: int) -> Shard:
@@ -54,7 +54,7 @@ def make_shard(fps: Sequence[Fingerprint], k: int, n_shards: int) -> Shard:
     for i, f in enumerate(fps):
         mask = f.hashes != 0
         if n_shards > 1:
-            mask &= _in_shard(f.hashes, k, n_shards)
+            mask &= shard_of(f.hashes, n_shards) == k
         p = np.flatnonzero(mask).astype(np.int32)
         hashes.append(f.hashes[p])
         pos.append(p)
@@ -62,12 +62,3 @@ def make_shard(fps: Sequence[Fingerprint], k: int, n_shards: int) -> Shard:
     if not hashes:
         return Shard(np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0, np.int32))
     return Shard(np.concatenate(hashes), np.concatenate(docs), np.concatenate(pos))
-
-
-def cut_shards(fps: Sequence[Fingerprint], n_shards: int, first_doc: int = 0) -> list[Shard]:
-    """Every shard's piece of a chunk of fingerprints (document `first_doc` onwards): what a
-    distributed engine maps over chunks before gathering each shard's pieces (`Shard.concat`
-    of the pieces in chunk order equals `make_shard` over all the fingerprints). The local
-    engine instead cuts one whole shard at a time, so only one is ever in memory."""
-    pieces = [make_shard(fps, k, n_shards) for k in range(n_shards)]
-    return [Shard(p.hashes, p.docs + np.int32(first_doc), p.pos) for p in pieces]
