@@ -24,15 +24,6 @@ class Shard:
     docs: IntArray
     pos: IntArray
 
-    @staticmethod
-    def concat(parts: Sequence[Shard]) -> Shard:
-        """One shard from its pieces, in document order (pieces of consecutive chunks)."""
-        if len(parts) == 1:
-            return parts[0]
-        return Shard(np.concatenate([p.hashes for p in parts] or [np.zeros(0, np.uint64)]),
-                     np.concatenate([p.docs for p in parts] or [np.zeros(0, np.int32)]),
-                     np.concatenate([p.pos for p in parts] or [np.zeros(0, np.int32)]))
-
 
 def shard_count(fps: Sequence[Fingerprint], shard_shingles: int = SHARD_SHINGLES) -> int:
     """How many shards keep each under `shard_shingles` occurrences (on average)."""
