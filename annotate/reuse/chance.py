@@ -114,6 +114,22 @@ def word_counts(fp: Fingerprint) -> tuple[HashArray, npt.NDArray[np.int64]]:
     return words, counts.astype(np.int64)
 
 
+def merge_counts(
+    counts: Sequence[tuple[HashArray, npt.NDArray[np.int64]]],
+) -> tuple[HashArray, npt.NDArray[np.int64]]:
+    """Several (distinct words, counts) as one, in hash order, the counts of a word summed
+    (a reduction: parts of parts merge alike)."""
+    words = np.concatenate([w for w, _ in counts])
+    n = np.concatenate([c for _, c in counts])
+    order = np.argsort(words, kind="stable")
+    words, n = words[order], n[order]
+    del order
+    if len(words) == 0:
+        return words, n
+    first = np.flatnonzero(np.r_[True, words[1:] != words[:-1]])
+    return words[first], np.add.reduceat(n, first)
+
+
 def word_bits(
     counts: Sequence[tuple[HashArray, npt.NDArray[np.int64]]], general: bool = True
 ) -> WordBits:
@@ -121,12 +137,7 @@ def word_bits(
     blended with the general list (`general=False` leaves it out: the corpus alone)."""
     if not counts:
         return WordBits(np.zeros(0, np.uint64), np.zeros(0, np.float64))
-    words = np.concatenate([w for w, _ in counts])
-    n = np.concatenate([c for _, c in counts])
-    order = np.argsort(words, kind="stable")
-    words, n = words[order], n[order]
-    first = np.flatnonzero(np.r_[True, words[1:] != words[:-1]]) if len(words) else order
-    words, n = words[first], np.add.reduceat(n, first) if len(n) else n
+    words, n = merge_counts(counts)
     total = max(1, int(n.sum()))
     p_corpus = n / total
     if general:

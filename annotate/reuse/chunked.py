@@ -48,7 +48,7 @@ import numpy as np
 from annotate.errors import AnnotateError
 from annotate.model import Document
 from annotate.reuse.align import Match, align_pair
-from annotate.reuse.chance import RECUR_BITS, WordBits, word_bits
+from annotate.reuse.chance import RECUR_BITS, WordBits, merge_counts, word_bits
 from annotate.reuse.engine import ReuseResult, _rank, assemble, series_codes, without_gc
 from annotate.reuse.fingerprint import Fingerprint, fingerprint
 from annotate.reuse.ondisk import OnDisk
@@ -338,17 +338,8 @@ def _vocab_bounds(n_parts: int) -> Any:
 
 
 def _merge_counts(*parts: OnDisk) -> OnDisk:
-    arrays = [p.load() for p in parts]
-    words = np.concatenate([a["words"] for a in arrays])
-    counts = np.concatenate([a["counts"] for a in arrays])
-    del arrays
-    # The parts are sorted runs: a stable sort merges them, and equal words are summed.
-    order = np.argsort(words, kind="stable")
-    words, counts = words[order], counts[order]
-    del order
-    first = np.flatnonzero(np.r_[True, words[1:] != words[:-1]]) if len(words) else words
-    return OnDisk.save({"words": words[first],
-                        "counts": np.add.reduceat(counts, first) if len(counts) else counts})
+    words, counts = merge_counts([(a["words"], a["counts"]) for a in (p.load() for p in parts)])
+    return OnDisk.save({"words": words, "counts": counts})
 
 
 def _word_bits(counts: OnDisk, n_tokens: int) -> OnDisk:
