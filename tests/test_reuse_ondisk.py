@@ -192,3 +192,21 @@ def test_a_run_killed_outright_leaves_a_folder_the_next_run_removes(own_tmpdir: 
     find_reuse_on_disk(load_corpus([SEEDS]))
     assert not abandoned.exists()
     assert running.is_dir()
+
+
+def test_a_write_that_fails_leaves_no_partial_file(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Dask worker's directory outlives the task: a file half written (the disk full, or
+    # here an array it cannot hold) is removed, not left behind.
+    import numpy as np
+
+    from annotate.reuse import ondisk
+
+    folder = tmp_path / "ondisk"
+    folder.mkdir()
+    monkeypatch.setattr(ondisk, "_DIR", str(folder))
+    with pytest.raises(ValueError, match="one-dimensional"):
+        ondisk.OnDisk.save({"fine": np.arange(5), "bad": np.zeros((2, 2))})
+    assert list(folder.iterdir()) == []
+    kept = ondisk.OnDisk.save({"fine": np.arange(5)})
+    assert kept.load()["fine"].tolist() == [0, 1, 2, 3, 4]

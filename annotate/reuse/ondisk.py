@@ -36,7 +36,7 @@ import uuid
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -123,6 +123,18 @@ def _unlink(path: str) -> None:
         os.unlink(path)
 
 
+@contextlib.contextmanager
+def _written(path: str) -> Iterator[BinaryIO]:
+    """`path` open for writing, removed again when writing fails (a full disk, say): a Dask
+    worker's directory outlives the task, and nothing else would remove a partial file."""
+    try:
+        with open(path, "wb") as out:
+            yield out
+    except BaseException:
+        _unlink(path)
+        raise
+
+
 # (name, dtype, byte offset of row 0, rows)
 Field = tuple[str, str, int, int]
 
@@ -141,7 +153,7 @@ class OnDisk:
         path = os.path.join(local_directory(), f"annotate-{uuid.uuid4().hex}.bin")
         fields: list[Field] = []
         at = 0
-        with open(path, "wb") as out:
+        with _written(path) as out:
             for name, array in arrays.items():
                 a = np.ascontiguousarray(array)
                 if a.ndim != 1:
@@ -164,7 +176,7 @@ class OnDisk:
         path = os.path.join(local_directory(), f"annotate-{uuid.uuid4().hex}.bin")
         fields: list[Field] = []
         at = 0
-        with open(path, "wb") as out:
+        with _written(path) as out:
             for name, dt in names:
                 pad = -at % _ALIGN
                 out.write(b"\0" * pad)
