@@ -66,7 +66,7 @@ ascii_texts = st.text(alphabet=st.characters(max_codepoint=127), max_size=80) | 
 
 
 @given(tricky | ascii_texts | st.text(max_size=40))
-@settings(max_examples=1500)
+@settings(max_examples=1500, deadline=None)
 def test_token_spans_are_the_token_matches(text: str) -> None:
     starts, ends = token_spans(text)
     assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == [
@@ -74,7 +74,7 @@ def test_token_spans_are_the_token_matches(text: str) -> None:
 
 
 @given(tricky | st.text(max_size=40))
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 def test_word_hashes_are_those_of_the_normalised_tokens(text: str) -> None:
     starts, hashes = word_hashes(text)
     found = list(TOKEN.finditer(text))

@@ -37,7 +37,7 @@ _L, _D, _J, _S, _C, _P = 1, 2, 4, 8, 16, 32
 _LETTER = re.compile(r"[^\W\d_]")
 _DIGIT = re.compile(r"\d")
 _JOINERS = "'\u2019-\u2010\u2011"
-# Characters no token holds: a text may be cut before any of them (`cut_points`).
+# Characters no token holds: a long text is cut into pieces before one of them.
 OUTSIDE = re.compile(r"[^\w.,%£$€" + re.escape(_JOINERS) + "]")
 
 # The word hash: a polynomial over the bytes modulo 2**64 (odd base, so it has an inverse),
@@ -180,12 +180,11 @@ def hash_words(words: Sequence[str], *, flag: bool = True) -> HashArray:
     (unless `flag` is false)."""
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    # Joined by a byte no word has; each word's bytes are then a stretch of one array.
-    data = "\0".join(words).encode("utf-8", "surrogatepass")
-    codes = np.frombuffer(data, dtype=np.uint8)
-    lengths = np.fromiter((len(w.encode("utf-8", "surrogatepass")) for w in words), np.int64,
-                          len(words))
-    ends = np.cumsum(lengths + 1) - 1
+    # One array of all their bytes, each word a stretch of it.
+    codes = np.frombuffer("".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    lengths = np.fromiter((len(w) if w.isascii() else len(w.encode("utf-8", "surrogatepass"))
+                           for w in words), np.int64, len(words))
+    ends = np.cumsum(lengths)
     hashes = _polynomial(codes, ends - lengths, ends)
     return _flagged(hashes) if flag else hashes
 
