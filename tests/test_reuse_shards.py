@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from annotate.corpus import Corpus, load_corpus
 from annotate.model import Document, Metadata
 from annotate.reuse import find_reuse, fingerprint, make_shard, shard_count
+from annotate.reuse.shards import Shard
 from tests.conftest import SEEDS
 
 
@@ -74,3 +75,19 @@ def test_any_shard_size_gives_the_same_passages(seed: int, shard_shingles: int) 
     one = find_reuse(corpus, min_bits=0)
     many = find_reuse(corpus, min_bits=0, shard_shingles=shard_shingles)
     assert many.passages == one.passages and many.clusters == one.clusters
+
+
+def test_hashes_alike_but_for_their_low_bits_do_not_seed_each_other() -> None:
+    # Grouping sorts hashes with their low bits replaced by the occurrence's index; two
+    # shingles whose hashes differ only there must still be told apart (else the passages
+    # found would depend on how the index was cut into shards).
+    import numpy as np
+
+    from annotate.reuse.seeds import group_shard
+
+    hashes = np.array([8, 9, 8, 9, 8 + 2**40, 9], dtype=np.uint64)
+    shard = Shard(hashes, np.array([0, 1, 2, 3, 4, 5], dtype=np.int32),
+                  np.array([0, 0, 0, 0, 0, 7], dtype=np.int32))
+    seeds = group_shard(shard, 6)
+    found = sorted(zip(seeds.a.tolist(), seeds.b.tolist(), strict=True))
+    assert found == [(0, 2), (1, 3), (1, 5), (3, 5)]

@@ -23,6 +23,7 @@ from annotate.reuse.params import (
     DEFAULT_NGRAM,
     DF_FLOOR,
     FULL_PAIRS,
+    HashArray,
     IntArray,
 )
 from annotate.reuse.shards import Shard
@@ -72,14 +73,14 @@ def group_shard(
     limit = df_limit(n_docs, max_df)
     # Sort (hash, occurrence) packed in one integer: the low bits hold the occurrence's
     # index, so occurrences of one hash stay in (document, position) order, and a plain sort
-    # of integers is several times faster than an argsort. The hash loses those low bits;
-    # a rare collision only proposes a seed that alignment then rejects.
+    # of integers is several times faster than an argsort.
     bits = max(1, (len(hashes) - 1).bit_length())
     keys = np.sort((hashes >> np.uint64(bits)) << np.uint64(bits)
                    | np.arange(len(hashes), dtype=np.uint64))
     order = (keys & np.uint64((1 << bits) - 1)).astype(np.int64)
-    hashes = keys >> np.uint64(bits)
     del keys
+    hashes = hashes[order]
+    _whole_hashes_apart(hashes, order, bits)
     docs, pos = docs[order], pos[order]
     del order
     new_hash = np.empty(len(hashes), dtype=bool)
@@ -111,6 +112,26 @@ def group_shard(
         other &= (da == focus) | (db == focus)
     # Occurrences are in document order, so da < db for the pairs kept.
     return Seeds(da[other], db[other], pa[other], pb[other])
+
+
+def _whole_hashes_apart(hashes: HashArray, order: IntArray, bits: int) -> None:
+    """Occurrences sorted by their hashes without the low `bits` (`hashes`, whole, and
+    `order`, their places), re-sorted in place by the whole hash, stably, where two
+    different hashes lost their difference with those bits (rare). Without this, such a
+    pair of shingles would seed each other's places, and the result would depend on how
+    the index was cut into shards (how many low bits were dropped)."""
+    shift = np.uint64(bits)
+    cut = hashes >> shift
+    clash = np.flatnonzero((cut[1:] == cut[:-1]) & (hashes[1:] != hashes[:-1]))
+    if len(clash) == 0:
+        return
+    starts = np.flatnonzero(np.r_[True, cut[1:] != cut[:-1]])
+    stops = np.r_[starts[1:], len(hashes)]
+    for k in np.unique(np.searchsorted(starts, clash, side="right") - 1).tolist():
+        first, stop = int(starts[k]), int(stops[k])
+        by_hash = np.argsort(hashes[first:stop], kind="stable")
+        order[first:stop] = order[first:stop][by_hash]
+        hashes[first:stop] = hashes[first:stop][by_hash]
 
 
 def _pairs_within(starts: IntArray, sizes: IntArray) -> tuple[IntArray, IntArray]:
