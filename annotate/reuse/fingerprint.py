@@ -2,8 +2,7 @@
 
 Tokens are `annotate.text.TOKEN` matches (found by `tokenize`), compared in their
 `normalise`d form (case, typographic quotes and dashes, line breaks and punctuation do not
-count). A shingle is
-`ngram` consecutive words, kept unless made of stopwords only.
+count). A shingle is `ngram` consecutive words, kept unless made of stopwords only.
 """
 
 from __future__ import annotations
