@@ -1,5 +1,5 @@
 """Fingerprint tokens are exactly `annotate.text.TOKEN` matches (found by numpy in
-`annotate.reuse.tokenize`), however the text is cut into slices, their hashes those of their
+`annotate.reuse.tokens`), however the text is cut into slices, their hashes those of their
 normalised forms, and TOKEN (written without a lookahead) matches what the original pattern
 with a per-character lookahead matched."""
 
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from annotate.reuse.fingerprint import fingerprint
-from annotate.reuse.tokenize import hash_words, token_spans, word_hashes
+from annotate.reuse.tokens import hash_words, token_spans, word_hashes
 from annotate.text import TOKEN, normalise
 
 # The module (the package exports a function of the same name).

@@ -33,7 +33,7 @@ import numpy.typing as npt
 
 from annotate.reuse.fingerprint import Fingerprint
 from annotate.reuse.params import HashArray
-from annotate.reuse.tokenize import hash_words
+from annotate.reuse.tokens import hash_words
 from annotate.text import normalise
 
 DEFAULT_MIN_BITS = 66.0

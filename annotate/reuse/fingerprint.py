@@ -1,6 +1,6 @@
 """Stage 1, per document: word tokens with offsets, and the hashes of their word n-grams.
 
-Tokens are `annotate.text.TOKEN` matches (found by `tokenize`), compared in their
+Tokens are `annotate.text.TOKEN` matches (found by `tokens`), compared in their
 `normalise`d form (case, typographic quotes and dashes, line breaks and punctuation do not
 count). A shingle is `ngram` consecutive words, kept unless made of stopwords only.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from annotate.reuse.params import DEFAULT_NGRAM, PARALLEL_CHARS, HashArray, IntArray
-from annotate.reuse.tokenize import OUTSIDE, word_hashes
+from annotate.reuse.tokens import OUTSIDE, word_hashes
 from annotate.text import TOKEN
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
